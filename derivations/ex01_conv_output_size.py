@@ -1,0 +1,34 @@
+"""Exercise 1: the output size of a strided, padded convolution."""
+
+from symconv import Exercise, Text, Worked, conv_output_size, derive
+
+from ._shared import SIZE_RULE
+
+
+def solve(params):
+    size = derive(conv_output_size, **params, note=SIZE_RULE)
+    return Worked(
+        blocks=(
+            Text(
+                "Count the window positions along one axis. The padded input has $N + 2p$ pixels, a kernel "
+                "of $K$ taps with dilation $d$ spans $d(K-1)+1$ of them, and consecutive positions are $s$ apart."
+            ),
+            size,
+            Text("Height and width have the same hyperparameters, so both give the same count."),
+        ),
+        answers={"output_size": size.value},
+        conclusion=f"The output feature map is {size.value}×{size.value}.",
+    )
+
+
+EXERCISE = Exercise(
+    number=1,
+    title="Output size of a strided convolution",
+    question=(
+        "A {n}×{n} input passes through a convolution with a {kernel_size}×{kernel_size} kernel, padding "
+        "{padding}, stride {stride} and dilation {dilation}. Work out the spatial size of the output, showing each step."
+    ),
+    defaults={"n": 224, "kernel_size": 7, "stride": 2, "padding": 3, "dilation": 1},
+    solve=solve,
+    topics=("output size",),
+)

@@ -1,0 +1,41 @@
+"""Exercise 2: the same convolution with dilation; why the output shrinks."""
+
+from symconv import Exercise, Text, Worked, conv_output_size, derive, effective_kernel_size
+
+from ._shared import SIZE_RULE
+
+
+def solve(params):
+    span = derive(effective_kernel_size, params["kernel_size"], params["dilation"])
+    size = derive(conv_output_size, **params, note=SIZE_RULE)
+    return Worked(
+        blocks=(
+            Text(
+                "Dilation inserts $d-1$ gaps between neighbouring taps, so the kernel reaches further "
+                "without gaining weights. Its span is"
+            ),
+            span,
+            Text("The output-size formula is unchanged; only the span it subtracts has grown:"),
+            size,
+            Text(
+                f"The padding was sized for the undilated kernel, so the wider {span.value}-pixel window fits "
+                "fewer times: each output unit looks at a wider area and there are fewer of them."
+            ),
+        ),
+        answers={"output_size": size.value, "effective_kernel_size": span.value},
+        conclusion=f"The output is {size.value}×{size.value}; the dilated kernel spans {span.value} pixels.",
+    )
+
+
+EXERCISE = Exercise(
+    number=2,
+    title="Output size of a dilated convolution",
+    question=(
+        "Take the convolution of Exercise 1 ({n}×{n} input, {kernel_size}×{kernel_size} kernel, padding "
+        "{padding}, stride {stride}) but set the dilation to {dilation}. What is the output size now, and "
+        "why does it differ?"
+    ),
+    defaults={"n": 224, "kernel_size": 7, "stride": 2, "padding": 3, "dilation": 2},
+    solve=solve,
+    topics=("output size", "dilation"),
+)

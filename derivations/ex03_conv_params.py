@@ -1,0 +1,32 @@
+"""Exercise 3: learnable parameters of a convolution, biases included."""
+
+from symconv import Exercise, Text, Worked, conv_params, derive
+
+
+def solve(params):
+    count = derive(
+        conv_params,
+        **params,
+        note="Every output channel has one $K \\times K$ filter per input channel plus one bias.",
+    )
+    return Worked(
+        blocks=(
+            Text("The weights form a tensor of shape $C_{\\text{out}} \\times C_{\\text{in}} \\times K \\times K$; the bias adds one number per output channel."),
+            count,
+        ),
+        answers={"params": count.value},
+        conclusion=Text("The layer has {params} learnable parameters.", {"params": count.value}),
+    )
+
+
+EXERCISE = Exercise(
+    number=3,
+    title="Parameters of a convolution",
+    question=(
+        "A {kernel_size}×{kernel_size} convolution maps $C_{\\text{in}} = {in_channels}$ channels to "
+        "$C_{\\text{out}} = {out_channels}$ channels. How many learnable parameters does it have, biases included?"
+    ),
+    defaults={"in_channels": 64, "out_channels": 128, "kernel_size": 3, "groups": 1, "bias": True},
+    solve=solve,
+    topics=("parameters",),
+)

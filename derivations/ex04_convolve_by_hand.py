@@ -1,0 +1,59 @@
+"""Exercise 4: convolve a small matrix by hand with an averaging kernel."""
+
+from fractions import Fraction
+
+from symconv import Equation, Exercise, Text, Worked, conv_output_size, derive, weighted_sum, derive_expression
+
+
+def cross_correlate(image, kernel, stride):
+    """Valid cross-correlation (what deep-learning libraries call convolution), exact on Fractions."""
+    import numpy
+
+    windows = numpy.lib.stride_tricks.sliding_window_view(image, kernel.shape)[::stride, ::stride]
+    return numpy.einsum("ijkl,kl->ij", windows.astype(object), kernel)
+
+
+def solve(params):
+    import numpy
+
+    n, k, stride = params["n"], params["kernel_size"], params["stride"]
+    image = numpy.arange(n * n).reshape(n, n)
+    kernel = numpy.full((k, k), Fraction(1, k * k), dtype=object)
+    size = derive(conv_output_size, n, k, stride)
+    output = cross_correlate(image, kernel, stride)
+    first = derive_expression(weighted_sum(kernel.ravel(), image[:k, :k].ravel()), lhs="Y[0,0]")
+    return Worked(
+        blocks=(
+            Equation("X", image),
+            Equation("w", kernel),
+            Text("Without padding the kernel must stay inside the input, which fixes the output size:"),
+            size,
+            Text(
+                "Each output is the sum of the kernel's weights times the input values under it "
+                "(cross-correlation, as deep-learning libraries compute it; the kernel is symmetric, so a "
+                "flipped kernel gives the same numbers). The top-left output:"
+            ),
+            first,
+            Text("Sliding the window one step at a time over all positions gives"),
+            Equation("Y", output),
+        ),
+        answers={"output": output, "output_shape": list(output.shape)},
+        conclusion=Text(
+            "Each output is the mean of its window; the {size}×{size} result is $Y$ above, starting at {first}.",
+            {"size": size.value, "first": first.value},
+        ),
+    )
+
+
+EXERCISE = Exercise(
+    number=4,
+    title="A convolution by hand",
+    question=(
+        "The {n}×{n} input $X$ holds the numbers $0, 1, 2, \\ldots$ row by row. Convolve it with the "
+        "{kernel_size}×{kernel_size} averaging kernel (every weight equal, summing to 1) at stride {stride}, "
+        "without padding, and check the size of the result."
+    ),
+    defaults={"n": 4, "kernel_size": 2, "stride": 1},
+    solve=solve,
+    topics=("convolution",),
+)

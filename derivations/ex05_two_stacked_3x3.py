@@ -1,0 +1,18 @@
+"""Exercise 5: two stacked 3×3 convolutions against one 5×5."""
+
+from symconv import Exercise
+
+from ._shared import stack_versus_single
+
+EXERCISE = Exercise(
+    number=5,
+    title="Two stacked small kernels against one large kernel",
+    question=(
+        "Show that {depth} stacked {kernel_size}×{kernel_size} convolutions (stride 1) see as much of the "
+        "input as a single larger convolution, and compare the parameter counts, with $C$ channels in and "
+        "out of every layer."
+    ),
+    defaults={"depth": 2, "kernel_size": 3},
+    solve=stack_versus_single,
+    topics=("receptive field", "parameters"),
+)

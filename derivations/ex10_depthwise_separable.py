@@ -1,0 +1,108 @@
+"""Exercise 10: depthwise separable convolution against the standard one, numerically and symbolically."""
+
+from fractions import Fraction
+
+from symconv import Exercise, Rounded, Table, Text, Worked, conv_macs, conv_params, derive, symbols
+
+from ._shared import MAC_CONVENTION
+
+
+def separable_macs(MACs_dw, MACs_pw):
+    return MACs_dw + MACs_pw
+
+
+def separable_params(P_dw, P_pw):
+    return P_dw + P_pw
+
+
+def cost_ratio(MACs_std, MACs_sep):
+    return MACs_std / MACs_sep
+
+
+def solve(params):
+    c_in, c_out, k, h, w = (params[name] for name in ("in_channels", "out_channels", "kernel_size", "out_h", "out_w"))
+    depthwise_macs = derive(conv_macs, c_in, c_in, k, h, w, groups=c_in, lhs="MACs_dw", note=MAC_CONVENTION)
+    pointwise_macs = derive(conv_macs, c_in, c_out, 1, h, w, lhs="MACs_pw")
+    macs = derive(separable_macs, depthwise_macs.value, pointwise_macs.value, lhs="MACs_sep", unit="MACs")
+    depthwise_params = derive(conv_params, c_in, c_in, k, groups=c_in, bias=False, lhs="P_dw")
+    pointwise_params = derive(conv_params, c_in, c_out, 1, bias=False, lhs="P_pw")
+    params_total = derive(separable_params, depthwise_params.value, pointwise_params.value, lhs="P_sep", unit="parameters")
+    standard_macs = conv_macs(c_in, c_out, k, h, w)
+    standard_params = conv_params(c_in, c_out, k, bias=False)
+    ratio = derive(cost_ratio, standard_macs, macs.value, lhs="ratio", unit="")
+
+    C_in, C_out, K, H, W = symbols("C_in", "C_out", "K", "H", "W")
+    symbolic_ratio = derive(
+        cost_ratio,
+        conv_macs(C_in, C_out, K, H, W),
+        conv_macs(C_in, C_in, K, H, W, groups=C_in) + conv_macs(C_in, C_out, 1, H, W),
+        lhs="ratio",
+        unit="",
+    )
+    separable_share = _expand(1 / symbolic_ratio.value)
+    return Worked(
+        blocks=(
+            Text(
+                "A depthwise separable convolution splits the work in two: a depthwise {k}×{k} convolution "
+                "filters each of the {c_in} channels on its own (groups $= C_{\\text{in}}$), then a pointwise "
+                "1×1 convolution mixes channels. Biases are left out throughout, as in the standard layer.",
+                {"k": k, "c_in": c_in},
+            ),
+            depthwise_macs,
+            pointwise_macs,
+            macs,
+            depthwise_params,
+            pointwise_params,
+            params_total,
+            Text("The standard convolution of Exercise 9 needs {macs} MACs and {params} weights, so the saving is", {"macs": standard_macs, "params": standard_params}),
+            ratio,
+            Text("The same comparison in general, for any channel counts, kernel and map size:"),
+            symbolic_ratio,
+            Text(
+                "Its reciprocal, the separable cost as a share of the standard cost, is {share}: "
+                "for wide layers the saving approaches $K^2 = {k2}$.",
+                {"share": separable_share, "k2": k * k},
+            ),
+            Table(
+                ("", "MACs", "parameters"),
+                (("standard", standard_macs, standard_params), ("separable", macs.value, params_total.value)),
+            ),
+        ),
+        answers={
+            "macs": macs.value,
+            "params": params_total.value,
+            "standard_macs": standard_macs,
+            "standard_params": standard_params,
+            "macs_ratio": ratio.value,
+        },
+        conclusion=Text(
+            "{macs} MACs (about {mega} M) and {params} parameters, against {standard} MACs: {ratio}× cheaper.",
+            {
+                "macs": macs.value,
+                "mega": Rounded(Fraction(macs.value, 10**6)),
+                "params": params_total.value,
+                "standard": standard_macs,
+                "ratio": Rounded(ratio.value),
+            },
+        ),
+    )
+
+
+def _expand(expression):
+    import sympy
+
+    return sympy.expand(expression)
+
+
+EXERCISE = Exercise(
+    number=10,
+    title="Depthwise separable convolution",
+    question=(
+        "Replace the convolution of Exercise 9 ({kernel_size}×{kernel_size}, {in_channels} → {out_channels} "
+        "channels, {out_h}×{out_w} output) by a depthwise separable one. Count its MACs and parameters and "
+        "compare both with the standard convolution."
+    ),
+    defaults={"in_channels": 64, "out_channels": 128, "kernel_size": 3, "out_h": 56, "out_w": 56},
+    solve=solve,
+    topics=("MACs", "parameters", "depthwise separable"),
+)

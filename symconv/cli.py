@@ -1,0 +1,95 @@
+"""Command line: symconv list | solve | sheet."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from symconv.errors import SymconvError, invalid
+
+FORMATS = ("text", "latex", "markdown", "json")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one ``error: …`` line and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise SymconvError(message)
+
+
+def parse_exercise_list(text: str) -> list[int]:
+    """``1,2,5-7`` -> [1, 2, 5, 6, 7]."""
+    numbers: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise invalid("--exercises", text, "must be numbers and ranges such as 1,2,5-7")
+        start, stop = int(first), int(last or first)
+        if stop < start:
+            raise invalid("--exercises", text, f"range {part.strip()} runs backwards")
+        numbers.extend(range(start, stop + 1))
+    return numbers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symconv", description="Worked, exact solutions for CNN arithmetic exercises.")
+    parser.add_argument("--derivations", type=Path, default=None, help="folder of exercise modules (default: the shipped ones)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("list", help="the exercises available")
+
+    solve = commands.add_parser("solve", help="the worked solution of one exercise")
+    solve.add_argument("exercise", type=int)
+    solve.add_argument("--format", choices=FORMATS, default="text")
+
+    sheet = commands.add_parser("sheet", help="questions.tex and solutions.tex (and PDFs) for a set of exercises")
+    sheet.add_argument("--exercises", default=None, help="e.g. 1-7,9 (default: all)")
+    sheet.add_argument("--out", type=Path, default=Path("output"))
+    sheet.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
+    return parser
+
+
+def run(arguments: argparse.Namespace) -> str:
+    from symconv import exercises
+
+    if arguments.command == "list":
+        registry = exercises.load(arguments.derivations)
+        return "\n".join(f"{number:>3}  {exercise.title}" for number, exercise in registry.items())
+    if arguments.command == "solve":
+        solution = exercises.get(arguments.exercise, arguments.derivations).solution()
+        return _render(solution, arguments.format)
+    if arguments.command == "sheet":
+        from symconv.sheet import write_sheet
+
+        numbers = None if arguments.exercises is None else parse_exercise_list(arguments.exercises)
+        written = write_sheet(numbers, arguments.out, pdf=not arguments.no_pdf, folder=arguments.derivations)
+        return "\n".join(f"wrote {path}" for path in written)
+    raise AssertionError(arguments.command)
+
+
+def _render(solution, form: str) -> str:
+    if form == "json":
+        from symconv.render.json import render_solution
+    elif form == "latex":
+        from symconv.render.latex import render_solution
+    elif form == "markdown":
+        from symconv.render.markdown import render_solution
+    else:
+        from symconv.render.text import render_solution
+    return render_solution(solution).rstrip("\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        output = run(build_parser().parse_args(argv))
+    except SymconvError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Derivations as data: the general formula, the substitution, one line per evaluation level, the result.
+
+``derive(formula, **values)`` builds the steps; renderers in ``symconv.render`` turn them into LaTeX,
+Markdown, text or JSON. Nothing here produces markup.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Literal, Mapping
+
+from symconv.formula import Formula, return_expression
+from symconv.transform import constant, evaluate, expand_calls, is_value, reduce_once, substitute
+from symconv.values import exact, is_symbolic
+
+StepKind = Literal["formula", "substitution", "evaluation", "simplification", "result"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of working: an expression tree (``ast.expr``) whose leaves are names or values."""
+
+    kind: StepKind
+    expression: ast.expr
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """``lhs = step_1 = step_2 = … = value unit``, with the convention or assumption stated in ``note``."""
+
+    lhs: str
+    steps: tuple[Step, ...]
+    value: Any
+    unit: str | None = None
+    note: str = ""
+    namespace: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        from symconv.render.text import render_derivation
+
+        return render_derivation(self)
+
+    def _repr_latex_(self) -> str:
+        from symconv.render.latex import render_derivation
+
+        return render_derivation(self)
+
+
+def derive(
+    formula: Formula | Callable[..., Any],
+    *args: Any,
+    lhs: str | None = None,
+    unit: str | None = None,
+    note: str = "",
+    reasons: Mapping[StepKind, str] | None = None,
+    **kwargs: Any,
+) -> Derivation:
+    """Work ``formula`` out for the given arguments, step by step, exactly.
+
+    ``formula`` is a :class:`Formula` or any plain single-expression function (exercise content
+    composes its own small formulas that way). Arguments may be ints, Fractions or sympy expressions.
+    """
+    if not isinstance(formula, Formula):
+        formula = Formula(formula, result=lhs or formula.__name__, unit=unit)
+    values = formula.bind(*args, **kwargs)
+    checked = formula.evaluate(values)  # runs the checks; the steps below recompute exactly
+    general = expand_calls(formula.expression, formula.namespace)
+    steps = [Step("formula", general), Step("substitution", substitute(general, values))]
+    steps += _evaluation_steps(steps[-1].expression, formula.namespace)
+    value = steps[-1].expression.value if is_value(steps[-1].expression) else exact(checked)
+    if is_symbolic(value):
+        simplified = _simplify(value)
+        if simplified != value:
+            steps.append(Step("simplification", constant(simplified)))
+            value = simplified
+    reasons = reasons or {}
+    steps = [Step(step.kind, step.expression, reasons.get(step.kind, "")) for step in steps]
+    return Derivation(
+        lhs=lhs or formula.result,
+        steps=tuple(steps),
+        value=value,
+        unit=formula.unit if unit is None else unit,
+        note=note,
+        namespace=formula.namespace,
+    )
+
+
+def derive_expression(
+    expression: ast.expr,
+    lhs: str,
+    unit: str | None = None,
+    note: str = "",
+    namespace: Mapping[str, Any] | None = None,
+) -> Derivation:
+    """Work out an expression tree already filled with values (e.g. built by :func:`weighted_sum`)."""
+    namespace = namespace or {}
+    steps = [Step("substitution", expression), *_evaluation_steps(expression, namespace)]
+    value = steps[-1].expression.value if is_value(steps[-1].expression) else evaluate(expression, namespace)
+    return Derivation(lhs, tuple(steps), value, unit, note, namespace)
+
+
+def weighted_sum(weights: Iterable[Any], values: Iterable[Any]) -> ast.expr:
+    """The tree w_1 x_1 + w_2 x_2 + … (one output of a convolution, written out)."""
+    terms = [ast.BinOp(left=constant(exact(w)), op=ast.Mult(), right=constant(exact(x))) for w, x in zip(weights, values)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = ast.BinOp(left=total, op=ast.Add(), right=term)
+    return total
+
+
+def general(formula: Formula, lhs: str | None = None, note: str = "") -> Derivation:
+    """Only the general formula, as a one-line derivation (for stating a rule before a table)."""
+    return Derivation(lhs or formula.result, (Step("formula", formula_tree(formula)),), None, None, note, formula.namespace)
+
+
+def formula_tree(function: Callable[..., Any]) -> ast.expr:
+    """The general expression tree of a formula or plain function, calls to other formulas inlined."""
+    if isinstance(function, Formula):
+        return expand_calls(function.expression, function.namespace)
+    return expand_calls(return_expression(function), function.__globals__)
+
+
+def _evaluation_steps(expression: ast.expr, namespace: Mapping[str, Any]) -> list[Step]:
+    steps = []
+    while not is_value(expression):
+        reduced = reduce_once(expression, namespace)
+        if not _reads_the_same(expression, reduced):
+            steps.append(Step("evaluation", reduced))
+        expression = reduced
+    if steps:
+        steps[-1] = Step("result", steps[-1].expression)
+    return steps
+
+
+def _reads_the_same(before: ast.expr, after: ast.expr) -> bool:
+    """True when evaluating only packed symbols into one sympy value that reads exactly as before."""
+    if not (is_value(after) and is_symbolic(after.value)):
+        return False
+
+    class Unpack(ast.NodeTransformer):
+        def visit_Constant(self, node: ast.Constant) -> ast.AST:
+            return _python_tree(node.value) if is_symbolic(node.value) else node
+
+    try:
+        return ast.dump(Unpack().visit(copy.deepcopy(before))) == ast.dump(_python_tree(after.value))
+    except SyntaxError:
+        return False
+
+
+def _python_tree(value: Any) -> ast.expr:
+    """A sympy expression as the Python expression tree of its own printed syntax."""
+    return ast.parse(str(value), mode="eval").body
+
+
+def _simplify(value: Any) -> Any:
+    import sympy
+
+    return sympy.simplify(value)

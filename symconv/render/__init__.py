@@ -1,0 +1,1 @@
+"""Renderers: derivations and solutions as LaTeX, Markdown, plain text and JSON."""

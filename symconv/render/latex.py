@@ -1,0 +1,267 @@
+"""LaTeX renderer: expression trees through latexify-py's codegen, values exactly, derivations as align*."""
+
+from __future__ import annotations
+
+import ast
+from fractions import Fraction
+from typing import Any
+
+from latexify.codegen import ExpressionCodegen
+
+from symconv.derive import Derivation
+from symconv.solution import Equation, Rounded, Solution, Table, Text, fill_prose
+from symconv.formula import Formula
+from symconv.render.rules import FUNCTION_NAMES, decimal_approximation, implicit_product
+from symconv.symbols import latex_name
+from symconv.values import is_array, is_sympy
+
+
+class WorkingCodegen(ExpressionCodegen):
+    """latexify's expression codegen, with symconv's notation for names and exact values as leaves."""
+
+    def visit_Name(self, node: ast.Name) -> str:
+        return latex_name(node.id)
+
+    def visit_Constant(self, node: ast.Constant) -> str:
+        return value_latex(node.value)
+
+    # A value leaf may be compound (9 C^2, C + 1, -3): it is wrapped by its own precedence.
+    def _wrap_operand(self, child: ast.expr, parent_prec: int, force_wrap: bool = False) -> str:
+        if isinstance(child, ast.Constant):
+            return self._wrap_value(child.value, parent_prec, force_wrap)
+        return super()._wrap_operand(child, parent_prec, force_wrap)
+
+    def _wrap_binop_operand(self, child: ast.expr, parent_prec: int, operand_rule: Any) -> str:
+        if isinstance(child, ast.Constant) and operand_rule.wrap:
+            return self._wrap_value(child.value, parent_prec, operand_rule.force)
+        return super()._wrap_binop_operand(child, parent_prec, operand_rule)
+
+    def _wrap_value(self, value: Any, parent_prec: int, force: bool) -> str:
+        latex = value_latex(value)
+        own = value_precedence(value)
+        if own < parent_prec or (own == parent_prec and force):
+            return rf"\left( {latex} \right)"
+        return latex
+
+    def visit_Call(self, node: ast.Call) -> str:
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name in FUNCTION_NAMES:
+            arguments = ", ".join(self.visit(argument) for argument in node.args)
+            return rf"\{FUNCTION_NAMES[name]}\left( {arguments} \right)"
+        return super().visit_Call(node)
+
+    # latexify decides implicit products from the generated strings; symconv decides from the tree.
+    def _should_remove_multiply_op(self, l_latex: str, r_latex: str, l_expr: ast.expr, r_expr: ast.expr) -> bool:
+        return implicit_product(l_expr, r_expr)
+
+
+_CODEGEN = WorkingCodegen()
+
+
+def expression_latex(node: ast.expr) -> str:
+    """LaTeX of one line of working; a bare value is written without protective parentheses."""
+    if isinstance(node, ast.Constant):
+        return value_latex(node.value)
+    return _CODEGEN.visit(node)
+
+
+def formula_latex(formula: Formula) -> str:
+    """``N_{\\text{out}} = …``: the general formula with its result's name."""
+    from symconv.derive import formula_tree
+
+    return f"{latex_name(formula.result)} = {expression_latex(formula_tree(formula))}"
+
+
+def integer_latex(value: int) -> str:
+    """Digits grouped by thousands from 10,000 up, the way a printed table writes them."""
+    digits = f"{abs(value):,}" if abs(value) >= 10_000 else str(abs(value))
+    return ("-" if value < 0 else "") + digits.replace(",", "{,}")
+
+
+# Precedences on latexify's scale (expression_rules): a sum 90, a product 100, a power 120.
+_SUM, _PRODUCT, _POWER, _ATOM = 90, 100, 120, 1_000_000
+
+
+def value_precedence(value: Any) -> int:
+    """How tightly a value binds as an operand: a negative number or term is always wrapped."""
+    if isinstance(value, (int, Fraction, float)) and not isinstance(value, bool):
+        return 0 if value < 0 else _ATOM
+    if is_sympy(value):
+        if value.could_extract_minus_sign():
+            return 0
+        if value.is_Add:
+            return _SUM
+        if value.is_Mul:
+            return _PRODUCT
+        if value.is_Pow:
+            return _POWER
+    return _ATOM
+
+
+def value_latex(value: Any) -> str:
+    """Exact LaTeX of a value: grouped integers, fractions, sympy expressions, matrices."""
+    if isinstance(value, bool):
+        return rf"\text{{{value}}}"
+    if isinstance(value, int):
+        return integer_latex(value)
+    if isinstance(value, Fraction):
+        sign = "-" if value < 0 else ""
+        return rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Rounded):
+        return str(value).replace(",", "{,}")
+    if is_sympy(value):
+        return sympy_latex(value)
+    if is_array(value) or isinstance(value, (list, tuple)):
+        return matrix_latex(value)
+    return str(value)
+
+
+def matrix_latex(rows: Any) -> str:
+    rows = rows.tolist() if is_array(rows) else rows
+    if rows and not isinstance(rows[0], (list, tuple)):
+        rows = [rows]
+    body = r" \\ ".join(" & ".join(value_latex(entry) for entry in row) for row in rows)
+    return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
+
+
+def sympy_latex(expression: Any) -> str:
+    return _sympy_printer().doprint(expression)
+
+
+_PRINTER = None
+
+
+def _sympy_printer():
+    """sympy's LaTeX printer with symconv's notation for symbols (sympy is imported only here)."""
+    global _PRINTER
+    if _PRINTER is None:
+        from sympy.printing.latex import LatexPrinter
+
+        class NotationPrinter(LatexPrinter):
+            def _print_Symbol(self, symbol, style="plain"):
+                return latex_name(symbol.name)
+
+        _PRINTER = NotationPrinter()
+    return _PRINTER
+
+
+def unit_latex(unit: str | None) -> str:
+    return rf"\ \text{{{unit}}}" if unit else ""
+
+
+def render_derivation(derivation: Derivation) -> str:
+    """The derivation as an ``align*`` environment, one step a line, reasons on the right."""
+    lines = []
+    for index, step in enumerate(derivation.steps):
+        head = latex_name(derivation.lhs) if index == 0 else ""
+        body = expression_latex(step.expression)
+        if index == len(derivation.steps) - 1:
+            approximation = decimal_approximation(derivation.value)
+            body += rf" \approx {approximation}" if approximation else ""
+            body += unit_latex(derivation.unit)
+        reason = rf" && \text{{{escape_text(step.reason)}}}" if step.reason else ""
+        lines.append(f"{head} &= {body}{reason}")
+    joined = " \\\\\n".join(lines)
+    return f"\\begin{{align*}}\n{joined}\n\\end{{align*}}"
+
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "×": r"\(\times\)",
+    "−": r"\(-\)",
+    "·": r"\(\cdot\)",
+    "≈": r"\(\approx\)",
+    "≤": r"\(\leq\)",
+    "≥": r"\(\geq\)",
+    "→": r"\(\to\)",
+    "⌊": r"\(\lfloor\)",
+    "⌋": r"\(\rfloor\)",
+    "²": r"\(^2\)",
+}
+
+
+def escape_text(text: str) -> str:
+    """Plain prose to LaTeX: specials escaped, the few Unicode math signs set in math mode."""
+    return "".join(_TEXT_ESCAPES.get(character, character) for character in text)
+
+
+def prose_latex(text: str) -> str:
+    """Prose with inline math between ``$`` signs: the math is kept as written, the rest escaped."""
+    parts = text.split("$")
+    return "".join(f"${part}$" if index % 2 else escape_text(part) for index, part in enumerate(parts))
+
+
+def render_note(derivation: Derivation) -> str:
+    return f"\\noindent\\emph{{{prose_latex(derivation.note)}}}\n" if derivation.note else ""
+
+
+def render_table(table: Table) -> str:
+    columns = "r" * len(table.header)
+    header = " & ".join(prose_latex(cell) for cell in table.header)
+    body = " \\\\\n".join(
+        " & ".join(prose_latex(cell) if isinstance(cell, str) else f"${value_latex(cell)}$" for cell in row)
+        for row in table.rows
+    )
+    caption = f"{prose_latex(table.caption)}\\\\[0.5ex]\n" if table.caption else ""
+    return (
+        f"\\begin{{center}}\n{caption}\\begin{{tabular}}{{{columns}}}\n\\hline\n{header} \\\\\n\\hline\n"
+        f"{body} \\\\\n\\hline\n\\end{{tabular}}\n\\end{{center}}"
+    )
+
+
+def render_equation(equation: Equation) -> str:
+    return f"\\[ {latex_name(equation.lhs)} = {value_latex(equation.value)}{unit_latex(equation.unit)} \\]"
+
+
+def render_text(text: Text) -> str:
+    return prose_latex(fill_prose(text.content, text.values, value_latex, lambda value: f"${value_latex(value)}$"))
+
+
+BLOCK_RENDERERS = {
+    Text: render_text,
+    Derivation: lambda block: render_note(block) + render_derivation(block),
+    Table: render_table,
+    Equation: render_equation,
+}
+
+
+def render_solution(solution: Solution) -> str:
+    """A LaTeX fragment: the question restated, the working, the answer boxed."""
+    parts = [
+        f"\\section*{{Exercise {solution.number}. {escape_text(solution.title)}}}",
+        f"\\paragraph{{Question.}} {prose_latex(solution.question)}",
+        "\\paragraph{Solution.}",
+    ]
+    parts += [BLOCK_RENDERERS[type(block)](block) for block in solution.blocks]
+    if solution.conclusion.content:
+        answer = render_text(solution.conclusion)
+        parts.append(f"\\begin{{center}}\\fbox{{\\parbox{{0.9\\linewidth}}{{\\textbf{{Answer.}} {answer}}}}}\\end{{center}}")
+    return "\n\n".join(parts) + "\n"
+
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T1]{fontenc}
+\usepackage[utf8]{inputenc}
+\usepackage{lmodern}
+\usepackage{amsmath,amssymb}
+\usepackage[margin=2.4cm]{geometry}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6ex}
+"""
+
+
+def document(title: str, body: str) -> str:
+    """A complete, compilable LaTeX document around ``body``."""
+    return f"{PREAMBLE}\\title{{{escape_text(title)}}}\n\\date{{}}\n\\begin{{document}}\n\\maketitle\n\n{body}\n\\end{{document}}\n"

@@ -1,0 +1,46 @@
+"""Markdown renderer: prose as it is, derivations as ``$$\\begin{aligned}…$$`` blocks (Jupyter, GitHub)."""
+
+from __future__ import annotations
+
+from symconv.derive import Derivation
+from symconv.render import latex
+from symconv.solution import Equation, Solution, Table, Text, fill_prose
+from symconv.render.text import value_text
+
+
+def render_derivation(derivation: Derivation) -> str:
+    aligned = latex.render_derivation(derivation).replace("{align*}", "{aligned}")
+    note = f"*{derivation.note}*\n\n" if derivation.note else ""
+    return f"{note}$$\n{aligned}\n$$"
+
+
+def render_table(table: Table) -> str:
+    rows = [list(table.header), ["---:"] * len(table.header)]
+    rows += [[cell if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows]
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    caption = f"{table.caption}\n\n" if table.caption else ""
+    return caption + "\n".join(lines)
+
+
+def render_equation(equation: Equation) -> str:
+    return f"$$ {latex.latex_name(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)} $$"
+
+
+def render_text(text: Text) -> str:
+    return fill_prose(text.content, text.values, latex.value_latex, lambda value: f"${latex.value_latex(value)}$")
+
+
+BLOCK_RENDERERS = {
+    Text: render_text,
+    Derivation: render_derivation,
+    Table: render_table,
+    Equation: render_equation,
+}
+
+
+def render_solution(solution: Solution) -> str:
+    parts = [f"### Exercise {solution.number}. {solution.title}", solution.question, "**Solution.**"]
+    parts += [BLOCK_RENDERERS[type(block)](block) for block in solution.blocks]
+    if solution.conclusion.content:
+        parts.append(f"> **Answer.** {render_text(solution.conclusion)}")
+    return "\n\n".join(parts) + "\n"

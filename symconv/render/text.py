@@ -1,0 +1,224 @@
+"""Plain-text renderer: the same trees as the LaTeX renderer, in Unicode (⌊223/2⌋ + 1, 2·3, C_in)."""
+
+from __future__ import annotations
+
+import ast
+from fractions import Fraction
+from typing import Any
+
+from symconv.derive import Derivation
+from symconv.solution import Equation, Rounded, Solution, Table, Text, fill
+from symconv.render.rules import ATOM, FUNCTION_NAMES, decimal_approximation, implicit_product, precedence
+from symconv.symbols import text_name
+from symconv.values import is_array, is_sympy
+
+OPERATORS: dict[type[ast.operator], str] = {
+    ast.Add: " + ",
+    ast.Sub: " − ",
+    ast.Mult: "·",
+    ast.Div: "/",
+    ast.Mod: " mod ",
+    ast.Pow: "^",
+}
+COMPARISONS: dict[type[ast.cmpop], str] = {
+    ast.Eq: " = ",
+    ast.NotEq: " ≠ ",
+    ast.Lt: " < ",
+    ast.LtE: " ≤ ",
+    ast.Gt: " > ",
+    ast.GtE: " ≥ ",
+}
+# Operators whose right operand needs brackets at equal precedence: a − (b + c), a/(b·c), a^(b^c).
+RIGHT_STRICT = (ast.Sub, ast.Div, ast.Mod, ast.Pow, ast.FloorDiv)
+
+
+class TextPrinter:
+    """``_print_<NodeType>`` per tree node, as in sympy's printers."""
+
+    def doprint(self, node: ast.AST) -> str:
+        return getattr(self, f"_print_{type(node).__name__}")(node)
+
+    def _operand(self, node: ast.AST, parent: int, strict: bool = False) -> str:
+        own = value_precedence(node.value) if isinstance(node, ast.Constant) else precedence(node)
+        text = self.doprint(node)
+        return f"({text})" if own < parent or (strict and own == parent) else text
+
+    def _print_Name(self, node: ast.Name) -> str:
+        return text_name(node.id)
+
+    def _print_Constant(self, node: ast.Constant) -> str:
+        return value_text(node.value)
+
+    def _print_BinOp(self, node: ast.BinOp) -> str:
+        if isinstance(node.op, ast.FloorDiv):
+            left = self._operand(node.left, precedence(ast.BinOp(op=ast.Div())))
+            right = self._operand(node.right, precedence(ast.BinOp(op=ast.Div())), strict=True)
+            return f"⌊{left}/{right}⌋"
+        if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.UnaryOp) and isinstance(node.right.op, ast.USub):
+            reciprocal = ast.BinOp(left=node.left, op=ast.Pow(), right=node.right.operand)
+            return "1/" + self._operand(reciprocal, precedence(ast.BinOp(op=ast.Div())), strict=True)
+        own = precedence(node)
+        left = self._operand(node.left, own, strict=isinstance(node.op, ast.Pow))
+        right = self._operand(node.right, own, strict=isinstance(node.op, RIGHT_STRICT))
+        # Text has no italic letters to tell symbols apart: juxtapose only after one letter or digits.
+        short = len(left) == 1 or left.isdigit()
+        if isinstance(node.op, ast.Mult) and implicit_product(node.left, node.right) and short:
+            return left + right
+        return left + OPERATORS[type(node.op)] + right
+
+    def _print_UnaryOp(self, node: ast.UnaryOp) -> str:
+        sign = "−" if isinstance(node.op, ast.USub) else "not " if isinstance(node.op, ast.Not) else "+"
+        return sign + self._operand(node.operand, precedence(node), strict=True)
+
+    def _print_Call(self, node: ast.Call) -> str:
+        name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+        arguments = ", ".join(self.doprint(argument) for argument in node.args)
+        return f"{FUNCTION_NAMES.get(name, name)}({arguments})"
+
+    def _print_IfExp(self, node: ast.IfExp) -> str:
+        return f"{self.doprint(node.body)} if {self.doprint(node.test)} else {self.doprint(node.orelse)}"
+
+    def _print_Compare(self, node: ast.Compare) -> str:
+        parts = [self._operand(node.left, precedence(node))]
+        for comparison, right in zip(node.ops, node.comparators):
+            parts += [COMPARISONS[type(comparison)], self._operand(right, precedence(node))]
+        return "".join(parts)
+
+    def _print_Tuple(self, node: ast.Tuple) -> str:
+        return "(" + ", ".join(self.doprint(element) for element in node.elts) + ")"
+
+
+def value_precedence(value: Any) -> int:
+    """Binding strength of a value leaf on the scale of ``rules.PRECEDENCE``."""
+    if isinstance(value, (int, Fraction, float)) and not isinstance(value, bool):
+        if value < 0:
+            return 0
+        return 20 if isinstance(value, Fraction) else ATOM
+    if is_sympy(value):
+        if value.could_extract_minus_sign():
+            return 0
+        if value.is_Add:
+            return 10
+        if value.is_Mul or (value.is_Rational and not value.is_Integer):
+            return 20
+        if value.is_Pow:
+            return 40
+    return ATOM
+
+
+def value_text(value: Any, grouped: bool = False) -> str:
+    """A value as text; ``grouped`` writes 231,211,008 (results), otherwise digits stay bare."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if grouped and abs(value) >= 10_000 else str(value)
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if isinstance(value, Rounded):
+        return str(value)
+    if is_sympy(value):
+        # sympy's own syntax is a Python expression: print its tree like any other (9C^2, not 9*C**2).
+        from sympy import sstr
+
+        return _PRINTER.doprint(ast.parse(sstr(value), mode="eval").body)
+    if is_array(value) or isinstance(value, (list, tuple)):
+        return matrix_text(value)
+    return str(value)
+
+
+def matrix_text(rows: Any) -> str:
+    rows = rows.tolist() if is_array(rows) else rows
+    if rows and not isinstance(rows[0], (list, tuple)):
+        return "[" + ", ".join(value_text(entry) for entry in rows) + "]"
+    cells = [[value_text(entry) for entry in row] for row in rows]
+    width = max(len(cell) for row in cells for cell in row)
+    return "\n".join("[ " + "  ".join(cell.rjust(width) for cell in row) + " ]" for row in cells)
+
+
+_PRINTER = TextPrinter()
+
+
+def expression_text(node: ast.expr) -> str:
+    if isinstance(node, ast.Constant):
+        return value_text(node.value)
+    return _PRINTER.doprint(node)
+
+
+def render_derivation(derivation: Derivation) -> str:
+    """The note in brackets, then ``N_out = …`` and ``      = …`` lines; the result grouped, with its unit."""
+    head = text_name(derivation.lhs)
+    indent = " " * len(head)
+    lines = [f"({strip_math(derivation.note)})"] if derivation.note else []
+    for index, step in enumerate(derivation.steps):
+        last = index == len(derivation.steps) - 1
+        body = value_text(step.expression.value, grouped=True) if last and isinstance(step.expression, ast.Constant) else expression_text(step.expression)
+        approximation = decimal_approximation(derivation.value) if last else None
+        body += f" ≈ {approximation}" if approximation else ""
+        if last and derivation.unit:
+            body += f" {derivation.unit}"
+        if "\n" in body:  # a matrix starts on its own lines
+            body = "\n" + body
+        reason = f"    ({step.reason})" if step.reason else ""
+        lines.append(f"{head if index == 0 else indent} = {body}{reason}")
+    return "\n".join(lines)
+
+
+def render_table(table: Table) -> str:
+    cells = [[strip_math(cell) for cell in table.header]]
+    cells += [[cell if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows]
+    widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    if table.caption:
+        lines.insert(0, strip_math(table.caption))
+    return "\n".join(lines)
+
+
+def render_equation(equation: Equation) -> str:
+    body = value_text(equation.value, grouped=True) + (f" {equation.unit}" if equation.unit else "")
+    head = text_name(equation.lhs)
+    if "\n" in body:
+        return f"{head} =\n{body}"
+    return f"{head} = {body}"
+
+
+def strip_math(text: str) -> str:
+    """Prose with inline LaTeX, readable as plain text: dollar signs and the commonest macros dropped."""
+    for macro, plain in _MACROS.items():
+        text = text.replace(macro, plain)
+    return text.replace("$", "").replace("{", "").replace("}", "")
+
+
+_MACROS = {
+    r"\text": "",
+    r"\mathrm": "",
+    r"\times": "×",
+    r"\cdot": "·",
+    r"\approx": "≈",
+    r"\leq": "≤",
+    r"\geq": "≥",
+    r"\le": "≤",
+    r"\ge": "≥",
+    r"\frac": "",
+    r"\,": " ",
+    r"\ldots": "…",
+    r"{,}": ",",
+}
+
+def render_text(text: Text) -> str:
+    return strip_math(fill(text.content, text.values, lambda value: value_text(value, grouped=True)))
+
+
+BLOCK_RENDERERS = {
+    Text: render_text,
+    Derivation: render_derivation,
+    Table: render_table,
+    Equation: render_equation,
+}
+
+
+def render_solution(solution: Solution) -> str:
+    parts = [f"Exercise {solution.number}. {solution.title}", "", strip_math(solution.question), "", "Solution."]
+    for block in solution.blocks:
+        parts += [BLOCK_RENDERERS[type(block)](block), ""]
+    if solution.conclusion.content:
+        parts.append("Answer: " + render_text(solution.conclusion))
+    return "\n".join(parts).rstrip() + "\n"

@@ -1,0 +1,112 @@
+"""Named quantities: how each argument and result is written in LaTeX and text, and its sympy symbol.
+
+One table serves the general formula (latexify's codegen asks it for identifiers), the plain-text
+renderer and the sympy printer, so ``in_channels`` is ``C_{\\text{in}}`` everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Notation:
+    latex: str
+    text: str
+    # sympy assumptions of the symbol: sizes and counts are positive integers.
+    assumptions: tuple[tuple[str, bool], ...] = (("integer", True), ("positive", True))
+
+
+_POSITIVE = (("integer", True), ("positive", True))
+_NONNEGATIVE = (("integer", True), ("nonnegative", True))
+_INTEGER = (("integer", True),)
+_REAL = (("real", True),)
+
+NOTATION: dict[str, Notation] = {
+    # layer hyperparameters (torch keyword names)
+    "n": Notation("N", "N"),
+    "kernel_size": Notation("K", "K"),
+    "stride": Notation("s", "s"),
+    "padding": Notation("p", "p", _NONNEGATIVE),
+    "output_padding": Notation(r"p_{\text{out}}", "p_out", _NONNEGATIVE),
+    "dilation": Notation("d", "d"),
+    "ceil_mode": Notation(r"\text{ceil\_mode}", "ceil_mode", ()),
+    "bias": Notation("b", "b", ()),
+    "groups": Notation("g", "g"),
+    "in_channels": Notation(r"C_{\text{in}}", "C_in"),
+    "out_channels": Notation(r"C_{\text{out}}", "C_out"),
+    "in_features": Notation(r"F_{\text{in}}", "F_in"),
+    "out_features": Notation(r"F_{\text{out}}", "F_out"),
+    "num_features": Notation("C", "C"),
+    "out_h": Notation(r"H_{\text{out}}", "H_out"),
+    "out_w": Notation(r"W_{\text{out}}", "W_out"),
+    # receptive-field recurrences (Araujo et al.)
+    "receptive_field_in": Notation("r_{l-1}", "r_(l-1)"),
+    "jump_in": Notation("j_{l-1}", "j_(l-1)"),
+    "start_in": Notation("u_{l-1}", "u_(l-1)", _INTEGER),
+    # results
+    "n_out": Notation(r"N_{\text{out}}", "N_out"),
+    "effective_kernel_size": Notation(r"K_{\text{eff}}", "K_eff"),
+    "params": Notation("P", "P"),
+    "macs": Notation(r"\text{MACs}", "MACs"),
+    "receptive_field": Notation("r_l", "r_l"),
+    "jump": Notation("j_l", "j_l"),
+    "start": Notation("u_l", "u_l", _INTEGER),
+    # common free symbols of exercises and networks
+    "C": Notation("C", "C"),
+    "H": Notation("H", "H"),
+    "W": Notation("W", "W"),
+    "C_in": Notation(r"C_{\text{in}}", "C_in"),
+    "C_out": Notation(r"C_{\text{out}}", "C_out"),
+    "K": Notation("K", "K"),
+}
+
+
+_INDEXED = re.compile(r"^([A-Za-z])\[([^\]]+)\]$")
+
+
+def notation(name: str) -> Notation:
+    """The notation of ``name``; an unknown name is written as itself (upright when longer than one letter).
+
+    ``Y[0,0]`` is an indexed entry, written Y_{0,0}.
+    """
+    found = NOTATION.get(name)
+    if found is not None:
+        return found
+    indexed = _INDEXED.match(name)
+    if indexed:
+        return Notation(f"{indexed.group(1)}_{{{indexed.group(2)}}}", name)
+    if len(name) == 1:
+        return Notation(name, name)
+    head, _, tail = name.partition("_")
+    if tail and head:
+        written = head if len(head) == 1 else rf"\text{{{head}}}"
+        return Notation(rf"{written}_{{\text{{{_escape(tail)}}}}}", name)
+    return Notation(rf"\text{{{_escape(name)}}}", name)
+
+
+def _escape(name: str) -> str:
+    return name.replace("_", r"\_")
+
+
+def latex_name(name: str) -> str:
+    return notation(name).latex
+
+
+def text_name(name: str) -> str:
+    return notation(name).text
+
+
+@lru_cache(maxsize=None)
+def symbol(name: str) -> Any:
+    """The sympy symbol for ``name``, with the assumptions of its notation (positive integers by default)."""
+    import sympy
+
+    return sympy.Symbol(name, **dict(notation(name).assumptions))
+
+
+def symbols(*names: str) -> tuple[Any, ...]:
+    return tuple(symbol(name) for name in names)
