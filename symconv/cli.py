@@ -1,8 +1,14 @@
-"""Command line: symconv list | solve | sheet."""
+"""Command line: symconv list | solve | sheet, plus the commands other modules register.
+
+Each command is a subparser whose ``run`` default takes the parsed arguments and returns the text to
+print. Feature modules (e.g. ``symconv.analyze_cli``) add theirs through ``add_command(commands)``,
+listed in ``COMMAND_MODULES``; they keep their heavy imports inside ``run``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -10,6 +16,7 @@ from typing import Sequence
 from symconv.errors import SymconvError, invalid
 
 FORMATS = ("text", "latex", "markdown", "json")
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,57 +40,61 @@ def parse_exercise_list(text: str) -> list[int]:
     return numbers
 
 
+def run_list(arguments: argparse.Namespace) -> str:
+    from symconv import exercises
+
+    registry = exercises.load(arguments.derivations)
+    return "\n".join(f"{number:>3}  {exercise.title}" for number, exercise in registry.items())
+
+
+def run_solve(arguments: argparse.Namespace) -> str:
+    from symconv import exercises
+
+    solution = exercises.get(arguments.exercise, arguments.derivations).solution()
+    return render(solution, arguments.format)
+
+
+def run_sheet(arguments: argparse.Namespace) -> str:
+    from symconv.sheet import write_sheet
+
+    numbers = None if arguments.exercises is None else parse_exercise_list(arguments.exercises)
+    written = write_sheet(numbers, arguments.out, pdf=not arguments.no_pdf, folder=arguments.derivations)
+    return "\n".join(f"wrote {path}" for path in written)
+
+
+def render(solution, form: str) -> str:
+    module = {"json": "json", "latex": "latex", "markdown": "markdown", "text": "text"}[form]
+    renderer = importlib.import_module(f"symconv.render.{module}")
+    return renderer.render_solution(solution).rstrip("\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symconv", description="Worked, exact solutions for CNN arithmetic exercises.")
     parser.add_argument("--derivations", type=Path, default=None, help="folder of exercise modules (default: the shipped ones)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    commands.add_parser("list", help="the exercises available")
+    commands.add_parser("list", help="the exercises available").set_defaults(run=run_list)
 
     solve = commands.add_parser("solve", help="the worked solution of one exercise")
     solve.add_argument("exercise", type=int)
     solve.add_argument("--format", choices=FORMATS, default="text")
+    solve.set_defaults(run=run_solve)
 
     sheet = commands.add_parser("sheet", help="questions.tex and solutions.tex (and PDFs) for a set of exercises")
     sheet.add_argument("--exercises", default=None, help="e.g. 1-7,9 (default: all)")
     sheet.add_argument("--out", type=Path, default=Path("output"))
     sheet.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
+    sheet.set_defaults(run=run_sheet)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_command(commands)
     return parser
-
-
-def run(arguments: argparse.Namespace) -> str:
-    from symconv import exercises
-
-    if arguments.command == "list":
-        registry = exercises.load(arguments.derivations)
-        return "\n".join(f"{number:>3}  {exercise.title}" for number, exercise in registry.items())
-    if arguments.command == "solve":
-        solution = exercises.get(arguments.exercise, arguments.derivations).solution()
-        return _render(solution, arguments.format)
-    if arguments.command == "sheet":
-        from symconv.sheet import write_sheet
-
-        numbers = None if arguments.exercises is None else parse_exercise_list(arguments.exercises)
-        written = write_sheet(numbers, arguments.out, pdf=not arguments.no_pdf, folder=arguments.derivations)
-        return "\n".join(f"wrote {path}" for path in written)
-    raise AssertionError(arguments.command)
-
-
-def _render(solution, form: str) -> str:
-    if form == "json":
-        from symconv.render.json import render_solution
-    elif form == "latex":
-        from symconv.render.latex import render_solution
-    elif form == "markdown":
-        from symconv.render.markdown import render_solution
-    else:
-        from symconv.render.text import render_solution
-    return render_solution(solution).rstrip("\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        output = run(build_parser().parse_args(argv))
+        arguments = build_parser().parse_args(argv)
+        output = arguments.run(arguments)
     except SymconvError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
