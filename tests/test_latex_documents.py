@@ -1,0 +1,56 @@
+"""The documents compile with a real TeX installation, and every exercise reaches the PDF."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from symconv import exercises
+from symconv.publish import compile_pdf, write_atomic
+from symconv.render import latex
+from symconv.sheet import write_sheet
+
+needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sheet")
+    return out, write_sheet(None, out, pdf=True)
+
+
+@pytest.mark.tex
+@needs_tex
+def test_the_sheet_compiles_both_documents(sheet):
+    out, written = sheet
+    assert {path.name for path in written} == {"questions.tex", "solutions.tex", "questions.pdf", "solutions.pdf"}
+
+
+@pytest.mark.tex
+@needs_tex
+@needs_pdftotext
+@pytest.mark.parametrize("document", ["questions", "solutions"])
+def test_every_exercise_reaches_the_pdf(sheet, document):
+    out, _ = sheet
+    words = subprocess.run(["pdftotext", str(out / f"{document}.pdf"), "-"], capture_output=True, text=True).stdout
+    for number in exercises.load():
+        assert f"Exercise {number}." in words
+
+
+@pytest.mark.tex
+@needs_tex
+@pytest.mark.parametrize("number", [1, 4, 10])
+def test_one_exercise_is_a_complete_document(number, tmp_path):
+    solution = exercises.get(number).solution()
+    tex = write_atomic(tmp_path / f"exercise{number}.tex", latex.document(solution.title, latex.render_solution(solution)))
+    assert compile_pdf(tex).stat().st_size > 1000
+
+
+@pytest.mark.tex
+@needs_tex
+def test_a_tex_error_names_the_first_error_and_keeps_the_source(tmp_path):
+    tex = write_atomic(tmp_path / "broken.tex", latex.document("broken", "\\notamacro"))
+    with pytest.raises(exercises.SymconvError, match=r"LaTeX failed: Undefined control sequence. \(line \d+\)"):
+        compile_pdf(tex)
+    assert tex.exists() and not tex.with_suffix(".pdf").exists()
