@@ -2,7 +2,8 @@
 
 from fractions import Fraction
 
-from symconv import Equation, Exercise, Text, Worked, conv_output_size, derive, weighted_sum, derive_expression
+from symconv import Exercise, Text, Worked, conv_output_size, derive, derive_expression, weighted_sum
+from symconv.solution import GridPanel, Grids
 
 
 def cross_correlate(image, kernel, stride):
@@ -22,10 +23,13 @@ def solve(params):
     size = derive(conv_output_size, n, k, stride)
     output = cross_correlate(image, kernel, stride)
     first = derive_expression(weighted_sum(kernel.ravel(), image[:k, :k].ravel()), lhs="Y[0,0]")
+    window = frozenset((row, column) for row in range(k) for column in range(k))
+    figure = Grids(
+        (GridPanel("X", image, window), GridPanel("w", kernel), GridPanel("Y", output, frozenset({(0, 0)}))),
+        caption="The shaded window of $X$, weighted by $w$, gives the shaded output; the window then slides.",
+    )
     return Worked(
         blocks=(
-            Equation("X", image),
-            Equation("w", kernel),
             Text("Without padding the kernel must stay inside the input, which fixes the output size:"),
             size,
             Text(
@@ -34,8 +38,8 @@ def solve(params):
                 "flipped kernel gives the same numbers). The top-left output:"
             ),
             first,
-            Text("Sliding the window one step at a time over all positions gives"),
-            Equation("Y", output),
+            Text("Sliding the window {stride} step at a time over all positions gives the whole output:", {"stride": stride}),
+            figure,
         ),
         answers={"output": output, "output_shape": list(output.shape)},
         conclusion=Text(

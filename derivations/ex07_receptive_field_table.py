@@ -2,6 +2,7 @@
 
 from symconv import Exercise, LayerWindow, Text, Worked, derive_expression, receptive_field
 from symconv.derive import general
+from symconv.solution import Bars
 from symconv.receptive_field import closed_form, field_table, jump_growth, receptive_field_growth
 
 
@@ -18,6 +19,11 @@ def solve(params):
             general(receptive_field_growth),
             general(jump_growth),
             field_table(field),
+            Bars(
+                ("input", *(row.layer.name for row in field.rows)),
+                (1, *(row.receptive_field for row in field.rows)),
+                caption="Receptive field after each layer, in input pixels.",
+            ),
             Text("Unrolled, the recurrence is a sum with one term per layer:"),
             derive_expression(closed_form(field), lhs="receptive_field", unit="pixels"),
             Text(

@@ -80,7 +80,46 @@ class Equation:
     unit: str | None = None
 
 
-Block = Union[Text, Derivation, Table, Equation]
+@dataclass(frozen=True)
+class GridPanel:
+    """One matrix of a grid figure; ``highlight`` marks cells (row, column), e.g. a kernel window."""
+
+    label: str
+    values: Any
+    highlight: frozenset[tuple[int, int]] = frozenset()
+
+
+@dataclass(frozen=True)
+class Grids:
+    """Matrices drawn side by side as grids of cells (input, kernel, output)."""
+
+    panels: tuple[GridPanel, ...]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Bars:
+    """One bar per label, e.g. the receptive field after each layer."""
+
+    labels: tuple[str, ...]
+    values: tuple[Any, ...]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Boxes left to right, each at a depth, joined in order; ``links`` join two boxes directly.
+
+    An encoder-decoder drawn this way is a U, its skip connections the links.
+    """
+
+    nodes: tuple[tuple[str, int], ...]
+    links: tuple[tuple[int, int], ...] = ()
+    caption: str = ""
+
+
+Figure = Union[Grids, Bars, Levels]
+Block = Union[Text, Derivation, Table, Equation, Grids, Bars, Levels]
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,15 @@ def test_negative_and_compound_values_are_bracketed_as_operands():
     working = lines(derive(difference, -3, 2))
     assert working[1] == r"\left( -3 \right) \cdot 2 - \left( -3 \right)"
     assert lines(derive(difference, symbol("C") + 1, 2))[1] == r"\left( C + 1 \right) \cdot 2 - \left( C + 1 \right)"
+
+
+def test_figures_draw_the_answer_data():
+    from symconv.render import tikz
+    from symconv.solution import Bars, GridPanel, Grids
+
+    grid = Grids((GridPanel("X", [[1, 2], [3, 4]], frozenset({(0, 1)})),))
+    assert text.render_grids(grid) == "X:\n[ 1  2* ]\n[ 3   4 ]"
+    drawn = tikz.render_grids(grid)
+    assert r"\fill[yellow!45] (1,0) rectangle ++(1,-1);" in drawn and r"{$\displaystyle 4$}" in drawn
+    bars = tikz.render_bars(Bars(("a", "b"), (1, 4)))
+    assert "rectangle ++(1.0,0.750)" in bars and "rectangle ++(1.0,3.000)" in bars

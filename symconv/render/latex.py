@@ -236,6 +236,14 @@ BLOCK_RENDERERS = {
 }
 
 
+def render_block(block) -> str:
+    if type(block) in BLOCK_RENDERERS:
+        return BLOCK_RENDERERS[type(block)](block)
+    from symconv.render.tikz import FIGURE_RENDERERS
+
+    return FIGURE_RENDERERS[type(block)](block)
+
+
 def render_solution(solution: Solution) -> str:
     """A LaTeX fragment: the question restated, the working, the answer boxed."""
     parts = [
@@ -243,7 +251,7 @@ def render_solution(solution: Solution) -> str:
         f"\\paragraph{{Question.}} {prose_latex(solution.question)}",
         "\\paragraph{Solution.}",
     ]
-    parts += [BLOCK_RENDERERS[type(block)](block) for block in solution.blocks]
+    parts += [render_block(block) for block in solution.blocks]
     if solution.conclusion.content:
         answer = render_text(solution.conclusion)
         parts.append(f"\\begin{{center}}\\fbox{{\\parbox{{0.9\\linewidth}}{{\\textbf{{Answer.}} {answer}}}}}\\end{{center}}")
@@ -256,6 +264,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{lmodern}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2.4cm]{geometry}
+\usepackage{graphicx}
+\usepackage{tikz}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6ex}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from symconv.derive import Derivation
-from symconv.render import latex
-from symconv.solution import Equation, Solution, Table, Text, fill_prose
-from symconv.render.text import value_text
+from symconv.render import latex, text
+from symconv.solution import Bars, Equation, Grids, Levels, Solution, Table, Text, fill_prose
 
 
 def render_derivation(derivation: Derivation) -> str:
@@ -16,7 +15,7 @@ def render_derivation(derivation: Derivation) -> str:
 
 def render_table(table: Table) -> str:
     rows = [list(table.header), ["---:"] * len(table.header)]
-    rows += [[cell if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows]
+    rows += [[cell if isinstance(cell, str) else text.value_text(cell, grouped=True) for cell in row] for row in table.rows]
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     caption = f"{table.caption}\n\n" if table.caption else ""
     return caption + "\n".join(lines)
@@ -30,7 +29,15 @@ def render_text(text: Text) -> str:
     return fill_prose(text.content, text.values, latex.value_latex, lambda value: f"${latex.value_latex(value)}$")
 
 
+def render_figure(figure) -> str:
+    """Figures as their plain-text drawing in a code block (Markdown has no TikZ)."""
+    return "```text\n" + text.BLOCK_RENDERERS[type(figure)](figure) + "\n```"
+
+
 BLOCK_RENDERERS = {
+    Grids: render_figure,
+    Bars: render_figure,
+    Levels: render_figure,
     Text: render_text,
     Derivation: render_derivation,
     Table: render_table,

@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from symconv.derive import Derivation
-from symconv.solution import Equation, Rounded, Solution, Table, Text, fill
+from symconv.solution import Bars, Equation, Grids, Levels, Rounded, Solution, Table, Text, fill
 from symconv.render.rules import ATOM, FUNCTION_NAMES, decimal_approximation, implicit_product, precedence
 from symconv.symbols import text_name
 from symconv.values import is_array, is_sympy
@@ -207,7 +207,42 @@ def render_text(text: Text) -> str:
     return strip_math(fill(text.content, text.values, lambda value: value_text(value, grouped=True)))
 
 
+def render_grids(figure: Grids) -> str:
+    """Each panel as a matrix; highlighted cells carry a star."""
+    parts = []
+    for panel in figure.panels:
+        rows = panel.values.tolist() if is_array(panel.values) else panel.values
+        cells = [
+            [value_text(value) + ("*" if (r, c) in panel.highlight else "") for c, value in enumerate(row)]
+            for r, row in enumerate(rows)
+        ]
+        width = max(len(cell) for row in cells for cell in row)
+        lines = ["[ " + "  ".join(cell.rjust(width) for cell in row) + " ]" for row in cells]
+        parts.append(f"{text_name(panel.label)}:\n" + "\n".join(lines))
+    caption = [strip_math(figure.caption)] if figure.caption else []
+    return "\n\n".join(parts + caption)
+
+
+def render_bars(figure: Bars, width: int = 40) -> str:
+    tallest = max(float(value) for value in figure.values) or 1.0
+    label_width = max(len(label) for label in figure.labels)
+    lines = [
+        f"{label.rjust(label_width)} | {'#' * max(1, round(width * float(value) / tallest))} {value_text(value, grouped=True)}"
+        for label, value in zip(figure.labels, figure.values)
+    ]
+    return "\n".join(([strip_math(figure.caption)] if figure.caption else []) + lines)
+
+
+def render_levels(figure: Levels) -> str:
+    lines = ["  " * depth + strip_math(label) for label, depth in figure.nodes]
+    links = [f"skip: {strip_math(figure.nodes[a][0])} -> {strip_math(figure.nodes[b][0])}" for a, b in figure.links]
+    return "\n".join(([strip_math(figure.caption)] if figure.caption else []) + lines + links)
+
+
 BLOCK_RENDERERS = {
+    Grids: render_grids,
+    Bars: render_bars,
+    Levels: render_levels,
     Text: render_text,
     Derivation: render_derivation,
     Table: render_table,
