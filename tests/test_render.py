@@ -121,7 +121,7 @@ def test_figures_draw_the_answer_data():
     from symconv.solution import Bars, GridPanel, Grids
 
     grid = Grids((GridPanel("X", [[1, 2], [3, 4]], frozenset({(0, 1)})),))
-    assert text.render_grids(grid) == "X:\n[ 1  2* ]\n[ 3   4 ]"
+    assert text.render_grids(grid) == "X:\n[  1  2* ]\n[  3   4 ]"
     drawn = tikz.render_grids(grid)
     assert r"\fill[yellow!45] (1,0) rectangle ++(1,-1);" in drawn and r"{$\displaystyle 4$}" in drawn
     bars = tikz.render_bars(Bars(("a", "b"), (1, 4)))
