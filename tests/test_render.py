@@ -126,3 +126,13 @@ def test_figures_draw_the_answer_data():
     assert r"\fill[yellow!45] (1,0) rectangle ++(1,-1);" in drawn and r"{$\displaystyle 4$}" in drawn
     bars = tikz.render_bars(Bars(("a", "b"), (1, 4)))
     assert "rectangle ++(1.0,0.750)" in bars and "rectangle ++(1.0,3.000)" in bars
+
+
+def test_long_sums_break_before_an_operator_and_keep_every_term():
+    def total(a, b, c, d, e, f, g, h):
+        return a + b - c + d + e + f - (g + h)
+
+    values = (123456789, 2345678, 3456789, 4567890, 5678901, 6789012, 7890123, 8901234)
+    rendered = latex.render_derivation(derive(total, *values))
+    assert " &\\quad - \\mathopen{}\\left( 7{,}890{,}123 + 8{,}901{,}234 \\mathclose{}\\right)" in rendered
+    assert rendered.count("&=") == 4 and latex.integer_latex(sum(values[:2]) - values[2] + sum(values[3:6]) - sum(values[6:])) in rendered

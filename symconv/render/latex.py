@@ -6,7 +6,7 @@ import ast
 from fractions import Fraction
 from typing import Any
 
-from latexify.codegen import ExpressionCodegen
+from latexify.codegen import ExpressionCodegen, expression_rules
 
 from symconv.derive import Derivation
 from symconv.solution import Equation, Rounded, Solution, Table, Text, fill_prose
@@ -151,18 +151,62 @@ def unit_latex(unit: str | None) -> str:
     return rf"\ \text{{{unit}}}" if unit else ""
 
 
+# Plain-text characters that fit one line of working on an A4 page; longer sums are broken.
+LINE_WIDTH = 78
+
+
+def broken_sum(node: ast.expr) -> list[str]:
+    """A long sum as several lines, broken before a + or −; anything else as one line."""
+    from symconv.render.text import expression_text
+    from symconv.transform import operands
+
+    if isinstance(node, ast.Constant) or not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))):
+        return [expression_latex(node)]
+    if len(expression_text(node)) <= LINE_WIDTH:
+        return [expression_latex(node)]
+    terms = operands(node)
+    signs = ["+"] + [_sign(node, index) for index in range(1, len(terms))]
+    lines, current, width = [], [], 0
+    for index, (sign, term) in enumerate(zip(signs, terms)):
+        term_width = len(expression_text(term)) + 3
+        if current and width + term_width > LINE_WIDTH:
+            lines.append(" ".join(current))
+            current, width = [], 0
+        rule = _SUM_RULES[sign]
+        latex = _CODEGEN._wrap_binop_operand(term, _SUM_PRECEDENCE, rule.operand_right if index else rule.operand_left)
+        current.append(latex if index == 0 else f"{'-' if sign == '-' else '+'} {latex}")
+        width += term_width
+    lines.append(" ".join(current))
+    return lines
+
+
+_SUM_PRECEDENCE = 90
+_SUM_RULES = {"+": expression_rules.BIN_OP_RULES[ast.Add], "-": expression_rules.BIN_OP_RULES[ast.Sub]}
+
+
+def _sign(chain: ast.BinOp, index: int) -> str:
+    """The operator in front of the index-th term of a left-leaning + / − chain."""
+    from symconv.transform import operands
+
+    node = chain
+    while len(operands(node)) > index + 1:
+        node = node.left
+    return "-" if isinstance(node.op, ast.Sub) else "+"
+
+
 def render_derivation(derivation: Derivation) -> str:
     """The derivation as an ``align*`` environment, one step a line, reasons on the right."""
     lines = []
     for index, step in enumerate(derivation.steps):
         head = latex_name(derivation.lhs) if index == 0 else ""
-        body = expression_latex(step.expression)
+        pieces = broken_sum(step.expression)
         if index == len(derivation.steps) - 1:
             approximation = decimal_approximation(derivation.value)
-            body += rf" \approx {approximation}" if approximation else ""
-            body += unit_latex(derivation.unit)
+            pieces[-1] += rf" \approx {approximation}" if approximation else ""
+            pieces[-1] += unit_latex(derivation.unit)
         reason = rf" && \text{{{escape_text(step.reason)}}}" if step.reason else ""
-        lines.append(f"{head} &= {body}{reason}")
+        lines.append(f"{head} &= {pieces[0]}{reason}")
+        lines += [rf" &\quad {piece}" for piece in pieces[1:]]
     joined = " \\\\\n".join(lines)
     return f"\\begin{{align*}}\n{joined}\n\\end{{align*}}"
 
