@@ -136,3 +136,13 @@ def test_long_sums_break_before_an_operator_and_keep_every_term():
     rendered = latex.render_derivation(derive(total, *values))
     assert " &\\quad - \\mathopen{}\\left( 7{,}890{,}123 + 8{,}901{,}234 \\mathclose{}\\right)" in rendered
     assert rendered.count("&=") == 4 and latex.integer_latex(sum(values[:2]) - values[2] + sum(values[3:6]) - sum(values[6:])) in rendered
+
+
+def test_displays_in_jupyter_and_in_a_terminal():
+    import symconv
+
+    derivation = derive(conv_output_size, 224, 7, 2, 3)
+    assert derivation._repr_latex_().startswith("\\begin{align*}") and repr(derivation).startswith("N_out = ")
+    solution = symconv.solve(1)
+    assert repr(solution).startswith("Exercise 1. ") and "$$" in solution._repr_latex_()
+    assert conv_output_size._repr_latex_().startswith("$\\displaystyle N_{\\text{out}} = ")
