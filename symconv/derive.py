@@ -68,6 +68,8 @@ def derive(
     values = formula.bind(*args, **kwargs)
     checked = formula.evaluate(values)  # runs the checks; the steps below recompute exactly
     general = expand_calls(formula.expression, formula.namespace)
+    # A switch the caller set (ceil_mode, bias) picks its branch already in the general line.
+    general = substitute(general, {name: value for name, value in values.items() if isinstance(value, bool)})
     steps = [Step("formula", general), Step("substitution", substitute(general, values))]
     steps += _evaluation_steps(steps[-1].expression, formula.namespace)
     value = steps[-1].expression.value if is_value(steps[-1].expression) else exact(checked)

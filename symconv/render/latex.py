@@ -269,7 +269,16 @@ def render_equation(equation: Equation) -> str:
 
 
 def render_text(text: Text) -> str:
-    return prose_latex(fill_prose(text.content, text.values, value_latex, lambda value: f"${value_latex(value)}$"))
+    return prose_latex(fill_prose(text.content, text.values, value_in_math, value_in_prose))
+
+
+def value_in_math(value: Any) -> str:
+    return rf"\text{{{escape_text(value)}}}" if isinstance(value, str) else value_latex(value)
+
+
+def value_in_prose(value: Any) -> str:
+    # prose_latex escapes what lies outside $…$, so a word is left as it is and a value becomes math.
+    return value if isinstance(value, str) else f"${value_latex(value)}$"
 
 
 BLOCK_RENDERERS = {

@@ -26,7 +26,7 @@ def render_equation(equation: Equation) -> str:
 
 
 def render_text(text: Text) -> str:
-    return fill_prose(text.content, text.values, latex.value_latex, lambda value: f"${latex.value_latex(value)}$")
+    return fill_prose(text.content, text.values, latex.value_in_math, latex.value_in_prose)
 
 
 def render_figure(figure) -> str:
