@@ -1,0 +1,147 @@
+"""Exercise 31: CLIP's zero-shot classifier worked on small stated embeddings, against a supervised head."""
+
+from symconv import Exercise, Rounded, Table, Text, Worked, derive, linear_params
+from symconv.errors import invalid
+
+CLASSES = ("dog", "cat", "car")
+PROMPT = "a photo of a {}"
+
+
+def sqrt(x):
+    """Exact square root (sympy is imported only when a cosine is worked out)."""
+    import sympy
+
+    return sympy.sqrt(x)
+
+
+def cosine_similarity(dot_ut, dot_uu, dot_tt):
+    return dot_ut / sqrt(dot_uu * dot_tt)
+
+
+def logit(scale, cos):
+    return scale * cos
+
+
+def dot(u, v):
+    return sum(a * b for a, b in zip(u, v))
+
+
+def softmax(logits):
+    """Probabilities to 30 digits from exact logits, shifted by the largest so no exponential overflows."""
+    import sympy
+
+    logits = [sympy.sympify(value) for value in logits]
+    top = max(logits, key=lambda value: value.evalf(30))
+    weights = [sympy.exp(value - top) for value in logits]
+    total = sum(weights)
+    return [(weight / total).evalf(30) for weight in weights]
+
+
+def _check(params):
+    image, texts, scale = params["image_embedding"], params["text_embeddings"], params["logit_scale"]
+    if not any(image):
+        raise invalid("image_embedding", image, "must not be the zero vector")
+    if len(texts) != len(CLASSES):
+        raise invalid("text_embeddings", texts, f"must hold one vector per class {CLASSES}")
+    for text in texts:
+        if len(text) != len(image) or not any(text):
+            raise invalid("text_embeddings", texts, f"must be non-zero vectors of length {len(image)}, like the image embedding")
+    if not scale > 0:
+        raise invalid("logit_scale", scale, "must be positive")
+
+
+def solve(params):
+    _check(params)
+    image, texts, scale = tuple(params["image_embedding"]), [tuple(t) for t in params["text_embeddings"]], params["logit_scale"]
+    cosines = [
+        derive(cosine_similarity, dot(image, text), dot(image, image), dot(text, text), lhs=f"cos_{name}", unit="")
+        for name, text in zip(CLASSES, texts)
+    ]
+    logits = [logit(scale, cosine.value) for cosine in cosines]
+    probabilities = softmax(logits)
+    best = max(range(len(CLASSES)), key=lambda index: probabilities[index])
+    others = [index for index in range(len(CLASSES)) if index != best]
+    head = derive(linear_params, len(image), len(CLASSES), lhs="P_head")
+    return Worked(
+        blocks=(
+            Text(
+                "CLIP trains an image encoder and a text encoder together so that a picture and its caption "
+                "land on nearby directions of one embedding space. To classify without any labelled example, "
+                f"write one caption per class, such as “{PROMPT.format(CLASSES[0])}”, embed the captions, and pick the class "
+                "whose caption points most nearly the same way as the image, by cosine similarity "
+                "$\\mathrm{cos}(u, t) = u \\cdot t / (|u|\\,|t|)$ with $u$ the image embedding."
+            ),
+            Table(
+                ("class", "text embedding $t$", "$u \\cdot t$", "$t \\cdot t$"),
+                tuple((name, text, dot(image, text), dot(text, text)) for name, text in zip(CLASSES, texts)),
+                caption=f"Image embedding u = {image}, u·u = {dot(image, image)}",
+            ),
+            *cosines,
+            Text(
+                "Cosines live in $[-1, 1]$, and for real CLIP embeddings they differ by hundredths, so CLIP multiplies them by a learned scale, the "
+                "inverse of a softmax temperature, before the softmax. Training caps it at 100, and the "
+                "released models sit at that cap; here it is {scale}. The logits are $l_c = {scale} \\cdot \\mathrm{cos}_c$ and "
+                "$p_c = \\mathrm{softmax}(l)_c$: exponentiate each logit and divide by the sum over the classes.",
+                {"scale": scale},
+            ),
+            Table(
+                ("class", "cosine", "cosine (approx.)", "logit (approx.)", "probability (approx.)"),
+                tuple(
+                    (name, cosine.value, Rounded(cosine.value, 4), Rounded(value, 2), Rounded(probability, 4))
+                    for name, cosine, value, probability in zip(CLASSES, cosines, logits, probabilities)
+                ),
+            ),
+            Text(
+                f"The {CLASSES[best]} prompt leads the others by cosines of "
+                + " and ".join(f"{{cosine_lead{index}}}" for index in others)
+                + ", which the scale turns into logit leads of "
+                + " and ".join(f"{{logit_lead{index}}}" for index in others)
+                + "; after the softmax it holds probability {p}.",
+                {
+                    "p": Rounded(probabilities[best], 4),
+                    **{f"cosine_lead{index}": Rounded(cosines[best].value - cosines[index].value, 4) for index in others},
+                    **{f"logit_lead{index}": Rounded(logits[best] - logits[index], 2) for index in others},
+                },
+            ),
+            Text(
+                "A supervised classifier on the same features is a linear head trained with labelled images "
+                "of exactly these {classes} classes:",
+                {"classes": len(CLASSES)},
+            ),
+            head,
+            Text(
+                "The zero-shot classifier has the same form, a {classes}×{dim} weight matrix applied to the "
+                "image embedding, but its rows are the normalised text embeddings times the scale: nothing is "
+                "trained for the task. A new class costs one more prompt, not a new labelled dataset and "
+                "another round of training; in exchange, the head learned from labels usually fits its own "
+                "classes better when enough labelled images exist.",
+                {"classes": len(CLASSES), "dim": len(image)},
+            ),
+        ),
+        answers={
+            "similarities": {name: float(cosine.value) for name, cosine in zip(CLASSES, cosines)},
+            "probabilities": {name: float(probability) for name, probability in zip(CLASSES, probabilities)},
+            "predicted_class": CLASSES[best],
+        },
+        conclusion=Text(
+            f"The image is classified as {CLASSES[best]} with probability {{p}}; the cosines are "
+            + ", ".join(f"{{cos_{name}}} for {name}" for name in CLASSES)
+            + ".",
+            {"p": Rounded(probabilities[best], 4), **{f"cos_{name}": Rounded(cosine.value, 4) for name, cosine in zip(CLASSES, cosines)}},
+        ),
+    )
+
+
+EXERCISE = Exercise(
+    number=31,
+    title="Zero-shot classification with CLIP",
+    question=(
+        "An image embeds to $u = {image_embedding}$. The prompts “a photo of a dog”, “a photo of a cat” and "
+        "“a photo of a car” embed to {text_embeddings}, in that order. Classify the image zero-shot as CLIP "
+        "does, with logit scale {logit_scale}, and contrast this classifier with a linear head trained on "
+        "labelled images."
+    ),
+    defaults={"image_embedding": (1, 2, 2, 0), "text_embeddings": ((1, 2, 2, 1), (2, 2, 2, 1), (0, 2, 1, 0)), "logit_scale": 100},
+    solve=solve,
+    topics=("zero-shot", "transfer learning"),
+)
