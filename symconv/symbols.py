@@ -62,6 +62,10 @@ NOTATION: dict[str, Notation] = {
     "C_in": Notation(r"C_{\text{in}}", "C_in"),
     "C_out": Notation(r"C_{\text{out}}", "C_out"),
     "K": Notation("K", "K"),
+    "alpha": Notation(r"\alpha", "α", _REAL),
+    "beta": Notation(r"\beta", "β", _REAL),
+    "gamma": Notation(r"\gamma", "γ", _REAL),
+    "phi": Notation(r"\phi", "φ", _REAL),
 }
 
 

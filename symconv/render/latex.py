@@ -85,7 +85,10 @@ _SUM, _PRODUCT, _POWER, _ATOM = 90, 100, 120, 1_000_000
 def value_precedence(value: Any) -> int:
     """How tightly a value binds as an operand: a negative number or term is always wrapped."""
     if isinstance(value, (int, Fraction, float)) and not isinstance(value, bool):
-        return 0 if value < 0 else _ATOM
+        if value < 0:
+            return 0
+        # \frac is self-contained in a product but ambiguous as the base of a power.
+        return _POWER - 10 if isinstance(value, Fraction) else _ATOM
     if is_sympy(value):
         if value.could_extract_minus_sign():
             return 0

@@ -60,8 +60,8 @@ class TextPrinter:
         own = precedence(node)
         left = self._operand(node.left, own, strict=isinstance(node.op, ast.Pow))
         right = self._operand(node.right, own, strict=isinstance(node.op, RIGHT_STRICT))
-        # Text has no italic letters to tell symbols apart: juxtapose only after one letter or digits.
-        short = len(left) == 1 or left.isdigit()
+        # Text has no italic letters to tell symbols apart: juxtapose 2p and d(K − 1), write C·H·W.
+        short = left.isdigit() or (len(left) == 1 and right.startswith("("))
         if isinstance(node.op, ast.Mult) and implicit_product(node.left, node.right) and short:
             return left + right
         return left + OPERATORS[type(node.op)] + right
@@ -93,7 +93,8 @@ def value_precedence(value: Any) -> int:
     if isinstance(value, (int, Fraction, float)) and not isinstance(value, bool):
         if value < 0:
             return 0
-        return 20 if isinstance(value, Fraction) else ATOM
+        # a/b is a quotient: bracketed as a factor or divisor, (a/b)·c, but not as a term.
+        return 15 if isinstance(value, Fraction) else ATOM
     if is_sympy(value):
         if value.could_extract_minus_sign():
             return 0
@@ -163,7 +164,7 @@ def render_derivation(derivation: Derivation) -> str:
 
 def render_table(table: Table) -> str:
     cells = [[strip_math(cell) for cell in table.header]]
-    cells += [[cell if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows]
+    cells += [[strip_math(cell) if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows]
     widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
     lines.insert(1, "  ".join("-" * width for width in widths))
@@ -216,6 +217,7 @@ _MACROS = {
     r"\alpha": "α",
     r"\beta": "β",
     r"\gamma": "γ",
+    r"\phi": "φ",
     r"\sigma": "σ",
     r"\mu": "μ",
     r"\partial": "∂",
