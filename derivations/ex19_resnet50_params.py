@@ -1,0 +1,79 @@
+"""Exercise 19: the parameters of ResNet-50, stem to classifier, stage by stage."""
+
+from fractions import Fraction
+
+from symconv import Exercise, Rounded, Text, Worked, batchnorm_params, conv_params, derive, linear_params
+
+from ._architectures import (
+    CONV_BN_CONVENTION,
+    RESNET50,
+    Conv,
+    counts_table,
+    resnet_counts,
+    resnet_stages,
+    stage_working,
+    sum_derivation,
+    total_of,
+)
+
+
+def weights_only(P_conv, P_fc_weights):
+    """Convolution and classifier weights: no biases, no BatchNorm."""
+    return P_conv + P_fc_weights
+
+
+def solve(params):
+    stem_channels, classes = params["stem_channels"], params["classes"]
+    stages = resnet_stages(stem_channels, params["widths"], params["blocks"], params["expansion"])
+    features = stages[-1].out_channels
+    counts = resnet_counts(Conv("7×7 stem", 7, 3, stem_channels), stages, "bottleneck", features, classes)
+    stage_blocks = tuple(block for stage in stages for block in stage_working(stage, "bottleneck"))
+    total = sum_derivation([count.total for count in counts], lhs="P")
+    fc_weights = linear_params(features, classes, bias=False)
+    weights = derive(weights_only, total_of(counts, "weights"), fc_weights, lhs="P_weights", unit="parameters")
+    return Worked(
+        blocks=(
+            Text(
+                "Layout of torchvision's ResNet-50 (\"v1.5\": a downsampling block puts its stride on the 3×3 "
+                "convolution; where the stride sits changes the cost, not the parameter count). Each bottleneck "
+                "block reduces with a 1×1 convolution to its width, filters with a 3×3 at that width, and expands "
+                "with a 1×1 to {expansion} times the width.",
+                {"expansion": params["expansion"]},
+            ),
+            Text(CONV_BN_CONVENTION),
+            Text("Stem: a 7×7 convolution from the 3 colour channels, its BatchNorm, then a 3×3 max pool (no parameters)."),
+            derive(conv_params, 3, stem_channels, 7, bias=False, lhs="P_conv1"),
+            derive(batchnorm_params, stem_channels, lhs="P_bn1"),
+            *stage_blocks,
+            Text("Head: global average pooling (no parameters) and a fully connected layer to {classes} classes.", {"classes": classes}),
+            derive(linear_params, features, classes, lhs="P_fc"),
+            counts_table(counts),
+            total,
+            Text("Counting only the weights of convolutions and of the classifier, without its {classes} biases and without BatchNorm:", {"classes": classes}),
+            weights,
+        ),
+        answers={
+            "params": total.value,
+            "params_weights_only": weights.value,
+            "conv_weights": total_of(counts, "weights"),
+            "batchnorm_params": total_of(counts, "batchnorm"),
+            "fc_params": total_of(counts, "classifier"),
+        },
+        conclusion=Text(
+            "{params} parameters (about {mega} M); {weights} of them are convolution and classifier weights.",
+            {"params": total.value, "mega": Rounded(Fraction(total.value, 10**6)), "weights": weights.value},
+        ),
+    )
+
+
+EXERCISE = Exercise(
+    number=19,
+    title="Parameters of ResNet-50",
+    question=(
+        "Count the learnable parameters of ResNet-50 (bottleneck stages of {blocks} blocks with widths {widths}, "
+        "expansion {expansion}, {classes} classes) stage by stage, with and without BatchNorm and biases."
+    ),
+    defaults=RESNET50,
+    solve=solve,
+    topics=("parameters", "ResNet", "bottleneck"),
+)

@@ -1,0 +1,83 @@
+"""Exercise 22: EfficientNet's compound scaling and the FLOPs it adds per step of φ."""
+
+from fractions import Fraction
+
+from symconv import Exercise, Rounded, Table, Text, Worked, conv_macs, derive, symbols
+
+
+def cost_ratio(MACs_scaled, MACs_base):
+    return MACs_scaled / MACs_base
+
+
+def flops_factor(alpha, beta, gamma):
+    """Depth multiplies the layers, width both channel counts of each layer, resolution both sides of each map."""
+    return alpha * beta**2 * gamma**2
+
+
+def solve(params):
+    alpha, beta, gamma = params["alpha"], params["beta"], params["gamma"]
+    C, K, H, W, w, r = symbols("C", "K", "H", "W", "w", "r")
+    one_layer = derive(cost_ratio, conv_macs(w * C, w * C, K, r * H, r * W), conv_macs(C, C, K, H, W), lhs="ratio", unit="")
+    factor = derive(flops_factor, alpha, beta, gamma, lhs="FLOPs_factor", unit="")
+    rows = tuple(
+        (phi, Rounded(alpha**phi, 3), Rounded(beta**phi, 3), Rounded(gamma**phi, 3), Rounded(factor.value**phi, 2), 2**phi)
+        for phi in range(params["max_phi"] + 1)
+    )
+    return Worked(
+        blocks=(
+            Text(
+                "A network can be made larger in three ways: more layers (depth $d$), more channels per layer "
+                "(width $w$), larger input images (resolution $r$). Compound scaling grows all three together from "
+                "a base network, with one knob $\\phi$: $d = \\alpha^\\phi$, $w = \\beta^\\phi$, $r = \\gamma^\\phi$. "
+                "The constants come from a small grid search on the base network at $\\phi = 1$, under the "
+                "constraint $\\alpha\\beta^2\\gamma^2 \\approx 2$; EfficientNet found $\\alpha = {alpha}$, "
+                "$\\beta = {beta}$, $\\gamma = {gamma}$.",
+                {"alpha": Rounded(alpha, 2), "beta": Rounded(beta, 2), "gamma": Rounded(gamma, 2)},
+            ),
+            Text(
+                "Why the squares: widen a convolution by $w$ and enlarge its map by $r$ on each side; its cost, "
+                "relative to the original layer, is (exactly so for whole multipliers; fractional ones only add the "
+                "rounding of channel counts and sizes)"
+            ),
+            one_layer,
+            Text(
+                "Depth adds layers of the same cost, so the whole network's FLOPs grow as $d w^2 r^2$. Per step of "
+                "$\\phi$:"
+            ),
+            factor,
+            Text(
+                "Each step therefore about doubles the FLOPs, and $\\phi$ is, roughly, the base-2 logarithm of the "
+                "compute budget relative to the base network:"
+            ),
+            Table(("$\\phi$", "depth $\\alpha^\\phi$", "width $\\beta^\\phi$", "resolution $\\gamma^\\phi$", "FLOPs factor", "$2^\\phi$"), rows),
+            Text(
+                "Why balanced scaling works: the three dimensions need each other. A larger image carries the same "
+                "objects over more pixels, so the network needs more layers to grow its receptive field over them "
+                "and more channels to represent the finer detail it now sees. Scaled alone, each dimension runs "
+                "into diminishing returns: a very deep but narrow network is hard to train and starved of channels, "
+                "a very wide but shallow one captures only simple patterns, and resolution beyond what depth and "
+                "width can exploit adds cost but little accuracy. Growing all three in fixed proportion keeps the "
+                "network in the regime where each extra FLOP still buys accuracy."
+            ),
+        ),
+        answers={"alpha": alpha, "beta": beta, "gamma": gamma, "flops_factor_per_phi": factor.value},
+        conclusion=Text(
+            "$\\alpha\\beta^2\\gamma^2 = {factor}$ (about {rounded}): every step of $\\phi$ roughly doubles the FLOPs.",
+            {"factor": factor.value, "rounded": Rounded(factor.value, 2)},
+        ),
+    )
+
+
+EXERCISE = Exercise(
+    number=22,
+    title="Compound scaling",
+    question=(
+        "EfficientNet scales depth by $\\alpha^\\phi$, width by $\\beta^\\phi$ and resolution by $\\gamma^\\phi$ with "
+        "$\\alpha = {alpha}$, $\\beta = {beta}$, $\\gamma = {gamma}$. Explain compound scaling, show by how much the "
+        "FLOPs grow per step of $\\phi$, and say why scaling the three dimensions together works better than "
+        "scaling one."
+    ),
+    defaults={"alpha": Fraction(6, 5), "beta": Fraction(11, 10), "gamma": Fraction(23, 20), "max_phi": 4},
+    solve=solve,
+    topics=("scaling", "FLOPs", "EfficientNet"),
+)

@@ -1,0 +1,108 @@
+"""Exercise 27: the feature-map sizes down and up the original U-Net, and the crops its skip connections need."""
+
+from symconv import Exercise, SymconvError, Table, Text, Worked, conv_output_size, conv_transpose_output_size, derive, pool_output_size
+from symconv.errors import invalid
+
+
+def crop_per_side(N_skip, N_up):
+    """The encoder map is cut to the decoder's size, centred: half the difference off each side."""
+    return (N_skip - N_up) // 2
+
+
+def size_chain(n, depth, kernel_size):
+    """Every operation of the U with the size after it, the skip sizes and the up-sampled sizes, level 1 at the top."""
+    rows, skips, ups = [("input", n)], [], []
+
+    def convs(where):
+        nonlocal n
+        for _ in range(2):
+            n = conv_output_size(n, kernel_size)
+            rows.append((f"{where}: {kernel_size}×{kernel_size} conv", n))
+
+    for level in range(1, depth + 1):
+        convs(f"level {level}")
+        skips.append(n)
+        n = pool_output_size(n, 2)
+        rows.append((f"level {level}: 2×2 max pool", n))
+    convs("bottom")
+    bottom = n
+    for level in range(depth, 0, -1):
+        n = conv_transpose_output_size(n, 2, 2)
+        ups.append(n)
+        rows.append((f"level {level}: 2×2 up-conv", n))
+        convs(f"level {level}")
+    n = conv_output_size(n, 1)
+    rows.append(("1×1 conv to classes", n))
+    return rows, skips, ups[::-1], bottom, n
+
+
+def solve(params):
+    size, depth, k = params["input_size"], params["depth"], params["kernel_size"]
+    try:
+        rows, skips, ups, bottom, output = size_chain(size, depth, k)
+    except SymconvError as error:
+        raise invalid("input_size", size, f"too small for {depth} levels of unpadded {k}×{k} convolutions ({error})") from None
+    first_conv = derive(conv_output_size, size, k)
+    first_pool = derive(pool_output_size, skips[0], 2)
+    first_up = derive(conv_transpose_output_size, bottom, 2, 2)
+    deepest_crop = derive(crop_per_side, skips[-1], ups[-1], lhs="crop", unit="pixels per side")
+    crops = tuple(
+        (level, skip, up, skip - up, crop_per_side(skip, up)) for level, (skip, up) in enumerate(zip(skips, ups), start=1)
+    )
+    return Worked(
+        blocks=(
+            Text(
+                "Every {k}×{k} convolution is unpadded (valid), so it makes the map {lost} pixels smaller; each "
+                "level of the contracting path applies two of them and a 2×2 max pool with stride 2; the expanding "
+                "path doubles the size with a 2×2 up-convolution (transposed convolution, stride 2). The first "
+                "convolution:",
+                {"k": k, "lost": k - 1},
+            ),
+            first_conv,
+            Text("The first pool, on the {n}×{n} map at the end of level 1:", {"n": skips[0]}),
+            first_pool,
+            Text("The first up-convolution, on the {n}×{n} map at the bottom of the U:", {"n": bottom}),
+            first_up,
+            Text("The whole chain (square maps, so one side is enough):"),
+            Table(("operation", "size after"), tuple(rows)),
+            Text(
+                "The encoder map at a level is larger than the up-sampled decoder map it joins, because the decoder "
+                "has lost pixels to every valid convolution below; the skip connection crops it, centred, before "
+                "the channel concatenation. At level {level}:",
+                {"level": depth},
+            ),
+            deepest_crop,
+            Table(("level", "encoder map", "up-sampled map", "cropped away", "per side"), crops),
+            Text(
+                "Why the long skip connections are essential: pooling throws away where exactly a feature was, and "
+                "the bottom of the U knows what is in the image but only on a coarse {bottom}×{bottom} grid. "
+                "Up-convolutions alone cannot invent the lost detail. The skips hand the decoder the encoder's "
+                "high-resolution maps, so each up-sampling step combines what (from below) with precisely where "
+                "(from the skip), which is what sharp segmentation boundaries need. They also give gradients a "
+                "short path from the loss to the early layers, so the encoder trains well despite the depth of "
+                "the full U.",
+                {"bottom": bottom},
+            ),
+        ),
+        answers={"output_size": output, "bottleneck_size": bottom, "skip_sizes": skips, "upsampled_sizes": ups},
+        conclusion=Text(
+            "A {size}×{size} input gives a {output}×{output} segmentation map; the skip connections crop "
+            "{first_skip}→{first_up} at the top level.",
+            {"size": size, "output": output, "first_skip": skips[0], "first_up": ups[0]},
+        ),
+    )
+
+
+EXERCISE = Exercise(
+    number=27,
+    title="Sizes through a U-Net",
+    question=(
+        "The original U-Net applies two unpadded {kernel_size}×{kernel_size} convolutions per level, 2×2 max "
+        "pooling on the way down ({depth} times) and 2×2 up-convolutions on the way up, then a 1×1 convolution. "
+        "Follow a {input_size}×{input_size} input through the network: what size is the output, and how much must "
+        "each skip connection crop? Why are these long skip connections essential?"
+    ),
+    defaults={"input_size": 572, "depth": 4, "kernel_size": 3},
+    solve=solve,
+    topics=("output size", "U-Net", "transposed convolution", "skip connections"),
+)
