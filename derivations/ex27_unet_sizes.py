@@ -2,6 +2,7 @@
 
 from symconv import Exercise, SymconvError, Table, Text, Worked, conv_output_size, conv_transpose_output_size, derive, pool_output_size
 from symconv.errors import invalid
+from symconv.solution import Levels
 
 
 def crop_per_side(N_skip, N_up):
@@ -46,6 +47,16 @@ def solve(params):
     first_pool = derive(pool_output_size, skips[0], 2)
     first_up = derive(conv_transpose_output_size, bottom, 2, 2)
     deepest_crop = derive(crop_per_side, skips[-1], ups[-1], lhs="crop", unit="pixels per side")
+    decoded = [conv_output_size(conv_output_size(up, k), k) for up in ups]
+    figure = Levels(
+        nodes=(
+            *((f"{n}²", level) for level, n in enumerate(skips)),
+            (f"{bottom}²", depth),
+            *((f"{n}²", level) for level, n in reversed(list(enumerate(decoded)))),
+        ),
+        links=tuple((level, 2 * depth - level) for level in range(depth)),
+        caption="Map size at the end of each level, down and up the U; dashed: the skip connections (cropped).",
+    )
     crops = tuple(
         (level, skip, up, skip - up, crop_per_side(skip, up)) for level, (skip, up) in enumerate(zip(skips, ups), start=1)
     )
@@ -65,6 +76,7 @@ def solve(params):
             first_up,
             Text("The whole chain (square maps, so one side is enough):"),
             Table(("operation", "size after"), tuple(rows)),
+            figure,
             Text(
                 "The encoder map at a level is larger than the up-sampled decoder map it joins, because the decoder "
                 "has lost pixels to every valid convolution below; the skip connection crops it, centred, before "

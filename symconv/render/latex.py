@@ -11,7 +11,7 @@ from latexify.codegen import ExpressionCodegen, expression_rules
 from symconv.derive import Derivation
 from symconv.solution import Equation, Rounded, Solution, Table, Text, fill_prose
 from symconv.formula import Formula
-from symconv.render.rules import FUNCTION_NAMES, decimal_approximation, implicit_product
+from symconv.render.rules import FUNCTION_NAMES, decimal_approximation, implicit_product, word_columns
 from symconv.symbols import latex_name
 from symconv.values import is_array, is_sympy
 
@@ -254,7 +254,7 @@ def render_note(derivation: Derivation) -> str:
 
 
 def render_table(table: Table) -> str:
-    columns = "r" * len(table.header)
+    columns = "".join("l" if words else "r" for words in word_columns(table))
     header = " & ".join(prose_latex(cell) for cell in table.header)
     body = " \\\\\n".join(
         " & ".join(prose_latex(cell) if isinstance(cell, str) else f"${value_latex(cell)}$" for cell in row)

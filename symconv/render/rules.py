@@ -70,3 +70,11 @@ def decimal_approximation(value: Any) -> str | None:
     if isinstance(value, Fraction) and value.denominator != 1:
         return f"{float(value):.4g}"
     return None
+
+
+def word_columns(table: Any) -> list[bool]:
+    """Which columns of a Table hold words (set flush left) rather than numbers (set flush right)."""
+    return [
+        all(isinstance(row[column], str) for row in table.rows if row[column] != "")
+        for column in range(len(table.header))
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from symconv.derive import Derivation
 from symconv.solution import Bars, Equation, Grids, Levels, Rounded, Solution, Table, Text, fill
-from symconv.render.rules import ATOM, FUNCTION_NAMES, decimal_approximation, implicit_product, precedence
+from symconv.render.rules import ATOM, FUNCTION_NAMES, decimal_approximation, implicit_product, precedence, word_columns
 from symconv.symbols import text_name
 from symconv.values import is_array, is_sympy
 
@@ -166,7 +166,8 @@ def render_table(table: Table) -> str:
     cells = [[strip_math(cell) for cell in table.header]]
     cells += [[strip_math(cell) if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows]
     widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
+    words = word_columns(table)
+    lines = ["  ".join(cell.ljust(width) if left else cell.rjust(width) for cell, width, left in zip(row, widths, words)) for row in cells]
     lines.insert(1, "  ".join("-" * width for width in widths))
     if table.caption:
         lines.insert(0, strip_math(table.caption))

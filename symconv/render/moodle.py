@@ -1,0 +1,149 @@
+"""Moodle XML renderer: numerical questions with worked solutions as HTML feedback typeset by MathJax.
+
+Prose is HTML-escaped; its inline math goes inside ``\\( \\)`` and displayed working inside ``\\[ \\]``
+(the LaTeX itself HTML-escaped, as MathJax reads the text the browser decodes). HTML travels in CDATA
+sections; names and categories are XML-escaped text.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Sequence
+from xml.sax.saxutils import escape
+
+from symconv.derive import Derivation
+from symconv.render import latex
+from symconv.solution import Equation, Solution, Table, Text, fill_prose
+
+# Answers that are not whole numbers are graded within this share of their value.
+RELATIVE_TOLERANCE = Fraction(1, 1000)
+
+
+@dataclass(frozen=True)
+class NumericalQuestion:
+    """One numerical question: the worked solution it comes from and the number it asks for."""
+
+    name: str
+    heading: str  # plain text shown above the question (student, variant id)
+    solution: Solution
+    prompt: str  # prose with inline $…$, completing "Enter …"
+    answer: Any  # exact: int or Fraction
+
+
+def prose_html(text: str) -> str:
+    """Prose with inline math between ``$`` signs: text escaped, math as ``\\( … \\)``."""
+    parts = text.split("$")
+    return "".join(rf"\({html.escape(part, quote=False)}\)" if index % 2 else html.escape(part, quote=False) for index, part in enumerate(parts))
+
+
+def display_html(tex: str) -> str:
+    return rf"<p>\[{html.escape(tex, quote=False)}\]</p>"
+
+
+def text_html(text: Text) -> str:
+    return prose_html(fill_prose(text.content, text.values, latex.value_latex, lambda value: f"${latex.value_latex(value)}$"))
+
+
+def derivation_html(derivation: Derivation) -> str:
+    note = f"<p><em>{prose_html(derivation.note)}</em></p>" if derivation.note else ""
+    # align* is a display environment of its own; inside \[ \] the same lines form an aligned block.
+    working = latex.render_derivation(derivation).replace(r"{align*}", r"{aligned}")
+    return note + display_html(working)
+
+
+def table_html(table: Table) -> str:
+    def cell(value: Any) -> str:
+        return prose_html(value) if isinstance(value, str) else rf"\({html.escape(latex.value_latex(value), quote=False)}\)"
+
+    caption = f"<caption>{prose_html(table.caption)}</caption>" if table.caption else ""
+    header = "".join(f"<th>{prose_html(title)}</th>" for title in table.header)
+    rows = "".join("<tr>" + "".join(f"<td>{cell(value)}</td>" for value in row) + "</tr>" for row in table.rows)
+    return f"<table>{caption}<tr>{header}</tr>{rows}</table>"
+
+
+def equation_html(equation: Equation) -> str:
+    return display_html(f"{latex.latex_name(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)}")
+
+
+BLOCK_RENDERERS = {
+    Text: lambda block: f"<p>{text_html(block)}</p>",
+    Derivation: derivation_html,
+    Table: table_html,
+    Equation: equation_html,
+}
+
+
+def figure_html(figure: Any) -> str:
+    """Figures as their plain-text drawing (HTML feedback has no TikZ)."""
+    from symconv.render import text
+
+    return f"<pre>{html.escape(text.BLOCK_RENDERERS[type(figure)](figure), quote=False)}</pre>"
+
+
+def block_html(block: Any) -> str:
+    return BLOCK_RENDERERS.get(type(block), figure_html)(block)
+
+
+def solution_html(solution: Solution) -> str:
+    """The worked solution as HTML: the working, then the answer."""
+    parts = [block_html(block) for block in solution.blocks]
+    if solution.conclusion.content:
+        parts.append(f"<p><strong>Answer.</strong> {text_html(solution.conclusion)}</p>")
+    return "\n".join(parts)
+
+
+def answer_and_tolerance(value: Any) -> tuple[str, str]:
+    """Exact integers are graded exactly; other values within the relative tolerance, made absolute."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value), "0"
+    value = Fraction(value)
+    return repr(float(value)), repr(float(abs(value) * RELATIVE_TOLERANCE))
+
+
+def cdata(text: str) -> str:
+    # "]]>" would end the section early: split it across two sections.
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def category_path(*names: str) -> str:
+    """Moodle separates category levels with "/" and reads "//" as a slash inside a name."""
+    return "/".join(["$course$", "top", *(name.replace("/", "//") for name in names)])
+
+
+def question_xml(question: NumericalQuestion) -> str:
+    solution = question.solution
+    body = (
+        f"<p><strong>{html.escape(question.heading, quote=False)}</strong></p>\n"
+        f"<p>{prose_html(solution.question)}</p>\n<p>Enter {prose_html(question.prompt)}.</p>"
+    )
+    answer, tolerance = answer_and_tolerance(question.answer)
+    return f"""  <question type="numerical">
+    <name><text>{escape(question.name)}</text></name>
+    <questiontext format="html"><text>{cdata(body)}</text></questiontext>
+    <generalfeedback format="html"><text>{cdata(solution_html(solution))}</text></generalfeedback>
+    <defaultgrade>1</defaultgrade>
+    <penalty>0</penalty>
+    <hidden>0</hidden>
+    <answer fraction="100" format="moodle_auto_format">
+      <text>{answer}</text>
+      <tolerance>{tolerance}</tolerance>
+      <feedback format="html"><text></text></feedback>
+    </answer>
+    <unitgradingtype>0</unitgradingtype>
+    <unitpenalty>0</unitpenalty>
+    <showunits>3</showunits>
+    <unitsleft>0</unitsleft>
+  </question>
+"""
+
+
+def render_quiz(categories: Sequence[tuple[Sequence[str], Sequence[NumericalQuestion]]]) -> str:
+    """A Moodle XML quiz: for each category (its path of names), a category entry then its questions."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n']
+    for path, questions in categories:
+        parts.append(f'  <question type="category">\n    <category><text>{escape(category_path(*path))}</text></category>\n  </question>\n')
+        parts += [question_xml(question) for question in questions]
+    parts.append("</quiz>\n")
+    return "".join(parts)
