@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import copy
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Literal, Mapping
 
@@ -66,13 +67,13 @@ def derive(
     if not isinstance(formula, Formula):
         formula = Formula(formula, result=lhs or formula.__name__, unit=unit)
     values = formula.bind(*args, **kwargs)
-    checked = formula.evaluate(values)  # runs the checks; the steps below recompute exactly
+    formula.evaluate(values)  # runs the checks; the steps below compute the value exactly
     general = expand_calls(formula.expression, formula.namespace)
     # A switch the caller set (ceil_mode, bias) picks its branch already in the general line.
     general = substitute(general, {name: value for name, value in values.items() if isinstance(value, bool)})
-    steps = [Step("formula", general), Step("substitution", substitute(general, values))]
-    steps += _evaluation_steps(steps[-1].expression, formula.namespace)
-    value = steps[-1].expression.value if is_value(steps[-1].expression) else exact(checked)
+    substituted = substitute(general, values)
+    evaluation, value = _evaluation_steps(substituted, formula.namespace)
+    steps = [Step("formula", general), Step("substitution", substituted), *evaluation]
     if is_symbolic(value):
         simplified = _simplify(value)
         if simplified != value:
@@ -99,9 +100,8 @@ def derive_expression(
 ) -> Derivation:
     """Work out an expression tree already filled with values (e.g. built by :func:`weighted_sum`)."""
     namespace = namespace or {}
-    steps = [Step("substitution", expression), *_evaluation_steps(expression, namespace)]
-    value = steps[-1].expression.value if is_value(steps[-1].expression) else evaluate(expression, namespace)
-    return Derivation(lhs, tuple(steps), value, unit, note, namespace)
+    evaluation, value = _evaluation_steps(expression, namespace)
+    return Derivation(lhs, (Step("substitution", expression), *evaluation), value, unit, note, namespace)
 
 
 def weighted_sum(weights: Iterable[Any], values: Iterable[Any]) -> ast.expr:
@@ -125,7 +125,8 @@ def formula_tree(function: Callable[..., Any]) -> ast.expr:
     return expand_calls(return_expression(function), function.__globals__)
 
 
-def _evaluation_steps(expression: ast.expr, namespace: Mapping[str, Any]) -> list[Step]:
+def _evaluation_steps(expression: ast.expr, namespace: Mapping[str, Any]) -> tuple[list[Step], Any]:
+    """One step per evaluation level (a level that changes nothing on paper is not written), and the value."""
     steps = []
     while not is_value(expression):
         reduced = reduce_once(expression, namespace)
@@ -134,12 +135,12 @@ def _evaluation_steps(expression: ast.expr, namespace: Mapping[str, Any]) -> lis
         expression = reduced
     if steps:
         steps[-1] = Step("result", steps[-1].expression)
-    return steps
+    return steps, expression.value
 
 
 def _reads_the_same(before: ast.expr, after: ast.expr) -> bool:
-    """True when evaluating only packed symbols into one sympy value that reads exactly as before."""
-    if not (is_value(after) and is_symbolic(after.value)):
+    """True when evaluating only packed the line into one value that reads exactly as before (1/4, C/2)."""
+    if not (is_value(after) and (is_symbolic(after.value) or isinstance(after.value, Fraction))):
         return False
 
     class Unpack(ast.NodeTransformer):

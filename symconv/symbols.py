@@ -66,6 +66,10 @@ NOTATION: dict[str, Notation] = {
     "beta": Notation(r"\beta", "β", _REAL),
     "gamma": Notation(r"\gamma", "γ", _REAL),
     "phi": Notation(r"\phi", "φ", _REAL),
+    "alpha_t": Notation(r"\alpha_t", "α_t", (("positive", True),)),
+    "p_t": Notation("p_t", "p_t", (("positive", True),)),
+    "eta": Notation(r"\eta", "η", (("positive", True),)),
+    "eta_eff": Notation(r"\eta_{\text{eff}}", "η_eff", (("positive", True),)),
 }
 
 
@@ -88,7 +92,8 @@ def notation(name: str) -> Notation:
     head, _, tail = name.partition("_")
     if tail and head:
         written = head if len(head) == 1 else rf"\text{{{head}}}"
-        return Notation(rf"{written}_{{\text{{{_escape(tail)}}}}}", name)
+        index = tail.replace("_", ",") if tail.replace("_", "").isdigit() else rf"\text{{{_escape(tail)}}}"
+        return Notation(f"{written}_{{{index}}}", name)
     return Notation(rf"\text{{{_escape(name)}}}", name)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -100,11 +101,19 @@ def value_precedence(value: Any) -> int:
             return 0
         if value.is_Add:
             return 10
-        if value.is_Mul or (value.is_Rational and not value.is_Integer):
+        if _is_quotient(value):
+            return 15
+        if value.is_Mul:
             return 20
         if value.is_Pow:
             return 40
     return ATOM
+
+
+def _is_quotient(value: Any) -> bool:
+    """1/a, eta/a and 3/4 print with a slash, so they bind like a division."""
+    factors = value.args if value.is_Mul else (value,)
+    return any((factor.is_Pow and factor.exp.is_negative) or (factor.is_Rational and not factor.is_Integer) for factor in factors)
 
 
 def value_text(value: Any, grouped: bool = False) -> str:
@@ -183,47 +192,30 @@ def render_equation(equation: Equation) -> str:
 
 
 def strip_math(text: str) -> str:
-    """Prose with inline LaTeX, readable as plain text: dollar signs and the commonest macros dropped."""
-    for macro, plain in _MACROS.items():
-        text = text.replace(macro, plain)
+    """Prose with inline LaTeX, readable as plain text: dollar signs, braces and the commonest macros go."""
+    text = _MACRO.sub(lambda match: MACROS[match.group(1)], text)
+    for symbol, plain in SYMBOLS.items():
+        text = text.replace(symbol, plain)
     return text.replace("$", "").replace("{", "").replace("}", "")
 
 
-_MACROS = {
-    r"\text": "",
-    r"\mathrm": "",
-    r"\times": "×",
-    r"\cdot": "·",
-    r"\approx": "≈",
-    r"\leq": "≤",
-    r"\geq": "≥",
-    r"\le": "≤",
-    r"\ge": "≥",
-    r"\frac": "",
-    r"\,": " ",
-    r"\ldots": "…",
-    r"\lfloor": "⌊",
-    r"\rfloor": "⌋",
-    r"\lceil": "⌈",
-    r"\rceil": "⌉",
-    r"\lVert": "‖",
-    r"\rVert": "‖",
-    r"\sum": "Σ",
-    r"\max": "max",
-    r"\min": "min",
-    r"\exp": "exp",
-    r"\log": "log",
-    r"\mid": "|",
-    r"\infty": "∞",
-    r"\alpha": "α",
-    r"\beta": "β",
-    r"\gamma": "γ",
-    r"\phi": "φ",
-    r"\sigma": "σ",
-    r"\mu": "μ",
-    r"\partial": "∂",
-    r"{,}": ",",
+# Named macros, matched whole (\le is not the start of \left).
+MACROS = {
+    "text": "", "mathrm": "", "mathbf": "", "operatorname": "", "bar": "", "hat": "", "tilde": "",
+    "left": "", "right": "", "displaystyle": "", "frac": "",
+    "times": "×", "cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "approx": "≈",
+    "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "neq": "≠", "ne": "≠", "to": "→",
+    "leftarrow": "←", "rightarrow": "→", "in": "∈", "odot": "⊙", "star": "⋆", "circ": "∘",
+    "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "lVert": "‖", "rVert": "‖",
+    "sum": "Σ", "prod": "Π", "partial": "∂", "nabla": "∇", "infty": "∞", "mid": "|", "sqrt": "√",
+    "max": "max", "min": "min", "exp": "exp", "log": "log", "quad": " ", "qquad": "  ",
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
+    "lambda": "λ", "mu": "μ", "pi": "π", "sigma": "σ", "phi": "φ", "tau": "τ", "Sigma": "Σ",
 }
+_MACRO = re.compile(r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])")
+# Macros that are a backslash and one sign.
+SYMBOLS = {r"\,": " ", r"\;": " ", r"\!": "", r"\|": "‖", r"{,}": ","}
+
 
 def render_text(text: Text) -> str:
     return strip_math(fill(text.content, text.values, lambda value: value_text(value, grouped=True)))
