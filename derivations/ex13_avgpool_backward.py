@@ -1,0 +1,63 @@
+"""Exercise 13: the backward pass of average pooling spreads each upstream gradient evenly over its window."""
+
+from symconv import Equation, Exercise, Text, Worked
+from symconv.gradients import avg_pool, avg_pool_backward, gradient, symbol_matrix, syntax, upstream_loss
+
+
+def solve(params):
+    n, k, stride = params["n"], params["kernel_size"], params["stride"]
+    x = symbol_matrix("x", n, n)
+    pooled = avg_pool(x, k, stride)
+    upstream = symbol_matrix("g", *pooled.shape)
+    differentiated = gradient(upstream_loss(upstream, pooled), x)
+    spread = avg_pool_backward(upstream, (n, n), k, stride)
+    share = pooled[0, 0].diff(x[0, 0])
+    overlapping = avg_pool_backward(symbol_matrix("g", *avg_pool(x, k, 1).shape), (n, n), k, 1)
+    return Worked(
+        blocks=(
+            Text(
+                "Conventions: {k}×{k} windows at stride {s}, no padding, on a symbolic {n}×{n} input. Each output "
+                "is the mean of its window:",
+                {"k": k, "s": stride, "n": n},
+            ),
+            Equation("Y_00", pooled[0, 0]),
+            Text("so every input of the window enters $Y_{00}$ with the same weight, one over the window's {k2} entries:", {"k2": k * k}),
+            Equation("dY_00/dx_00", share),
+            Text(
+                "With the upstream gradient $G = (g_{ij})$ and $L = \\sum G \\odot Y$, sympy differentiates "
+                "with respect to every $x_{ij}$:"
+            ),
+            Equation("dL/dX", differentiated.tolist()),
+            Text(
+                "Each input receives its window's $g_{ij}$ times {share}: the gradient is spread evenly rather "
+                "than routed to one winner as in max pooling. Where windows overlap, the shares add up; at "
+                "stride 1 the same pooling gives",
+                {"share": share},
+            ),
+            Equation("dL/dX at stride 1", overlapping.tolist()),
+        ),
+        answers={
+            "grad_fraction": syntax(share),
+            "grad_input": syntax(differentiated),
+            "matches_spreading": (differentiated - spread).is_zero_matrix,
+        },
+        conclusion=Text(
+            "Every input of a window receives {share} of that window's upstream gradient: $\\partial L/\\partial "
+            "x_{ij} = g/{k2}$ for the $g$ of the window that contains it.",
+            {"share": share, "k2": k * k},
+        ),
+    )
+
+
+EXERCISE = Exercise(
+    number=13,
+    title="Backward pass of average pooling",
+    question=(
+        "Average pooling with {kernel_size}×{kernel_size} windows at stride {stride} is applied to an input of size {n}×{n}. Given the "
+        "upstream gradient $G = \\partial L/\\partial Y$, what gradient does each input receive, and what is "
+        "$\\partial L/\\partial X$?"
+    ),
+    defaults={"n": 4, "kernel_size": 2, "stride": 2},
+    solve=solve,
+    topics=("backpropagation", "pooling"),
+)

@@ -1,0 +1,114 @@
+"""Exercise 18: which axes batch, layer, instance and group normalisation average over, and how many statistics."""
+
+from math import prod
+
+from symconv import Exercise, Table, Text, Worked, derive, symbols
+from symconv.errors import invalid
+from symconv.gradients import syntax
+from symconv.values import divide
+
+# The axes each normalisation averages over, for an N×C×H×W tensor; "C/G" are the channels of one group.
+AVERAGED_AXES = {
+    "batch": ("N", "H", "W"),
+    "layer": ("C", "H", "W"),
+    "instance": ("H", "W"),
+    "group": ("C/G", "H", "W"),
+}
+NAMES = {"batch": "BatchNorm", "layer": "LayerNorm (over C, H, W)", "instance": "InstanceNorm", "group": "GroupNorm"}
+
+
+def group_statistic_size(C, G, H, W):
+    """One group statistic averages C/G channels over the whole H×W map of one sample."""
+    return C / G * H * W
+
+
+def statistic_count(N, C, H, W, elements):
+    """Every element belongs to exactly one statistic: the tensor's size over the elements per statistic."""
+    return N * C * H * W / elements
+
+
+def statistics(N, C, H, W, G):
+    """For each normalisation, (elements per statistic, number of statistics); exact on ints and symbols."""
+    if isinstance(G, int) and isinstance(C, int) and C % G:
+        raise invalid("groups", G, f"must divide the {C} channels")
+    sizes = {"N": N, "C": C, "H": H, "W": W, "C/G": divide(C, G)}
+    table = {}
+    for norm, axes in AVERAGED_AXES.items():
+        elements = prod(sizes[axis] for axis in axes)
+        table[norm] = (elements, divide(N * C * H * W, elements))
+    return table
+
+
+def solve(params):
+    n, c, h, w, g = (params[name] for name in ("batch", "channels", "height", "width", "groups"))
+    N, C, H, W, G = symbols("N", "C", "H", "W", "G")
+    general = statistics(N, C, H, W, G)
+    example = statistics(n, c, h, w, g)
+    group_size = derive(group_statistic_size, c, g, h, w, lhs="elements", unit="")
+    group_count = derive(statistic_count, n, c, h, w, group_size.value, lhs="statistics", unit="")
+    as_layer = general["group"][0].subs(G, 1)
+    as_instance = general["group"][0].subs(G, C)
+    return Worked(
+        blocks=(
+            Text(
+                "Conventions: a tensor of shape $N \\times C \\times H \\times W$ (batch, channels, height, width). "
+                "Each normalisation subtracts a mean and divides by a standard deviation computed over some "
+                "axes; every group of elements that shares one mean and variance is one statistic. LayerNorm "
+                "is taken over $(C, H, W)$, as for a convolutional feature map."
+            ),
+            Table(
+                ("normalisation", "averages over", "elements per statistic", "statistics"),
+                tuple((NAMES[norm], ", ".join(axes), *general[norm]) for norm, axes in AVERAGED_AXES.items()),
+            ),
+            Text(
+                "Elements per statistic times statistics is always $NCHW$: each element is normalised exactly "
+                "once. Only BatchNorm averages over $N$, so only its output for one sample depends on the "
+                "other samples in the batch; that is why it needs running averages at inference while the "
+                "other three compute the same thing in training and evaluation. GroupNorm interpolates: with "
+                "$G = 1$ a statistic covers {as_layer} elements (LayerNorm), with $G = C$ it covers "
+                "{as_instance} (InstanceNorm).",
+                {"as_layer": as_layer, "as_instance": as_instance},
+            ),
+            Text(
+                "For a batch of {n} maps with {c} channels of {h}×{w} and {g} groups, one group statistic "
+                "averages",
+                {"n": n, "c": c, "h": h, "w": w, "g": g},
+            ),
+            group_size,
+            Text("and there are"),
+            group_count,
+            Table(
+                ("normalisation", "elements per statistic", "statistics"),
+                tuple((NAMES[norm], *example[norm]) for norm in AVERAGED_AXES),
+            ),
+        ),
+        answers={
+            "axes": {norm: list(axes) for norm, axes in AVERAGED_AXES.items()},
+            "elements_per_statistic": {norm: syntax(entry[0]) for norm, entry in general.items()},
+            "statistics": {norm: syntax(entry[1]) for norm, entry in general.items()},
+            "example_elements_per_statistic": {norm: entry[0] for norm, entry in example.items()},
+            "example_statistics": {norm: entry[1] for norm, entry in example.items()},
+            "batch_dependent": {norm: "N" in axes for norm, axes in AVERAGED_AXES.items()},
+        },
+        conclusion=Text(
+            "BatchNorm: {batch_count} statistics of {batch_elements} elements; LayerNorm: {layer_count} of "
+            "{layer_elements}; InstanceNorm: {instance_count} of {instance_elements}; GroupNorm: {group_count} "
+            "of {group_elements}.",
+            {f"{norm}_{part}": entry[index] for norm, entry in general.items() for index, part in enumerate(("elements", "count"))},
+        ),
+    )
+
+
+EXERCISE = Exercise(
+    number=18,
+    title="Statistics of the normalisation layers",
+    question=(
+        "For a feature tensor of shape $N \\times C \\times H \\times W$, over which axes do batch, layer, "
+        "instance and group normalisation (with $G$ groups) compute their mean and variance? How many separate "
+        "statistics does each compute, and over how many elements each? Evaluate for $N = {batch}$, "
+        "$C = {channels}$, $H = {height}$, $W = {width}$, $G = {groups}$."
+    ),
+    defaults={"batch": 16, "channels": 64, "height": 32, "width": 32, "groups": 32},
+    solve=solve,
+    topics=("normalisation",),
+)

@@ -1,0 +1,143 @@
+"""Exercise 23: focal loss, its modulating factor, its ratio to cross-entropy and its derivative."""
+
+from fractions import Fraction
+
+from symconv import Equation, Exercise, Rounded, Table, Text, Worked, derive
+from symconv.gradients import syntax
+
+
+def modulating_factor(p_t, gamma):
+    """How much of the cross-entropy the focal loss keeps at confidence p_t."""
+    return (1 - p_t) ** gamma
+
+
+def loss_ratio(FL, CE):
+    return FL / CE
+
+
+def focal_symbols():
+    """p_t in (0, 1], gamma >= 0, alpha_t > 0, as sympy symbols."""
+    import sympy
+
+    return sympy.Symbol("p_t", positive=True), sympy.Symbol("gamma", nonnegative=True), sympy.Symbol("alpha_t", positive=True)
+
+
+def focal_loss(p_t, gamma, alpha_t):
+    import sympy
+
+    return -alpha_t * (1 - p_t) ** gamma * sympy.log(p_t)
+
+
+def solve(params):
+    import sympy
+
+    gamma, alpha = params["gamma"], params["alpha"]
+    probabilities = (params["p_low"], params["p_mid"], params["p_high"])
+    p, g, a = focal_symbols()
+    focal = focal_loss(p, g, a)
+    cross_entropy = -sympy.log(p)
+    ratio = derive(loss_ratio, focal, cross_entropy, lhs="ratio", unit="")
+    derivative = sympy.simplify(focal.diff(p))
+    factors = [derive(modulating_factor, probability, gamma, lhs="factor", unit="") for probability in probabilities]
+
+    concrete = {g: gamma, a: alpha}
+    rows = []
+    for probability, factor in zip(probabilities, factors):
+        at = {**concrete, p: sympy.Rational(probability)}
+        focal_value = focal.subs(at)
+        slope = derivative.subs(at)
+        rows.append(
+            (
+                probability,
+                factor.value,
+                Rounded(cross_entropy.subs(at), 4),
+                Rounded(focal_value, 4),
+                ratio.value.subs(at),
+                Rounded(cross_entropy.diff(p).subs(at), 4),
+                Rounded(slope, 4),
+                Rounded(slope / cross_entropy.diff(p).subs(at), 4),
+            )
+        )
+    return Worked(
+        blocks=(
+            Text(
+                "Conventions: $p_t$ is the probability the model gives the true class ($p$ for a positive, "
+                "$1 - p$ for a negative), $\\alpha_t$ a class weight, $\\gamma \\ge 0$ the focusing parameter, "
+                "natural logarithms. Cross-entropy and focal loss:"
+            ),
+            Equation("CE", cross_entropy),
+            Equation("FL", focal),
+            Text("Their ratio, simplified by sympy:"),
+            ratio,
+            Text(
+                "With $\\alpha_t = {alpha}$ the ratio is the modulating factor alone. At $\\gamma = {gamma}$, for a "
+                "hard, an undecided and an easy example:",
+                {"alpha": alpha, "gamma": gamma},
+            ),
+            *factors,
+            Text(
+                "sympy differentiates the focal loss with respect to $p_t$ (for $\\gamma = 0$, $\\alpha_t = 1$ it "
+                "is the cross-entropy's $-1/p_t$):"
+            ),
+            Equation("dFL/dp_t", derivative),
+            Table(
+                ("$p_t$", "$(1 - p_t)^\\gamma$", "CE", "FL", "FL/CE"),
+                tuple(row[:5] for row in rows),
+                caption=f"Losses at $\\gamma = {gamma}$, $\\alpha_t = {alpha}$; decimals rounded to 4 places",
+            ),
+            Table(
+                ("$p_t$", "dCE/d$p_t$", "dFL/d$p_t$", "ratio of the two"),
+                tuple((row[0], *row[5:]) for row in rows),
+                caption="Gradients with respect to $p_t$",
+            ),
+            Text(
+                "The easy example keeps {easy} of its cross-entropy, the hard one {hard}: the loss of "
+                "well-classified examples, which dominate a dense detector's many background anchors, shrinks "
+                "{cut}-fold, against {hard_cut}-fold for the hard one. The gradient, relative to the "
+                "cross-entropy's (last table), is scaled by {easy_slope} for the easy example and by "
+                "{hard_slope} for the hard one, so training concentrates on the hard cases.",
+                {
+                    "easy": factors[-1].value,
+                    "hard": factors[0].value,
+                    "cut": Rounded(1 / Fraction(factors[-1].value), 0),
+                    "hard_cut": Rounded(1 / Fraction(factors[0].value), 2),
+                    "easy_slope": rows[-1][7],
+                    "hard_slope": rows[0][7],
+                },
+            ),
+        ),
+        answers={
+            "multipliers": [factor.value for factor in factors],
+            "loss_ratio": syntax(ratio.value),
+            "loss_ratios": [row[4] for row in rows],
+            "derivative": syntax(derivative),
+        },
+        conclusion=Text(
+            "At $\\gamma = {gamma}$ the focal loss keeps {low}, {mid} and {high} of the cross-entropy at "
+            "$p_t$ = {p_low}, {p_mid}, {p_high}; $dFL/dp_t$ = {derivative}.",
+            {
+                "gamma": gamma,
+                "low": factors[0].value,
+                "mid": factors[1].value,
+                "high": factors[2].value,
+                "p_low": probabilities[0],
+                "p_mid": probabilities[1],
+                "p_high": probabilities[2],
+                "derivative": derivative,
+            },
+        ),
+    )
+
+
+EXERCISE = Exercise(
+    number=23,
+    title="Focal loss",
+    question=(
+        "The focal loss $FL(p_t) = -\\alpha_t (1 - p_t)^\\gamma \\log p_t$ scales the cross-entropy by a factor "
+        "that vanishes for confident predictions. For $\\gamma = {gamma}$ and $\\alpha_t = {alpha}$, compute the "
+        "factor and the ratio FL/CE at $p_t$ = {p_low}, {p_mid} and {p_high}, and derive $dFL/dp_t$."
+    ),
+    defaults={"gamma": 2, "alpha": 1, "p_low": Fraction(1, 10), "p_mid": Fraction(1, 2), "p_high": Fraction(9, 10)},
+    solve=solve,
+    topics=("loss functions", "focal loss"),
+)
