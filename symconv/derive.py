@@ -10,6 +10,7 @@ import ast
 import copy
 from fractions import Fraction
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Literal, Mapping
 
 from symconv.formula import Formula, return_expression
@@ -68,7 +69,7 @@ def derive(
         formula = Formula(formula, result=lhs or formula.__name__, unit=unit)
     values = formula.bind(*args, **kwargs)
     formula.evaluate(values)  # runs the checks; the steps below compute the value exactly
-    general = expand_calls(formula.expression, formula.namespace)
+    general = formula_tree(formula)
     # A switch the caller set (ceil_mode, bias) picks its branch already in the general line.
     general = substitute(general, {name: value for name, value in values.items() if isinstance(value, bool)})
     substituted = substitute(general, values)
@@ -118,8 +119,12 @@ def general(formula: Formula, lhs: str | None = None, note: str = "") -> Derivat
     return Derivation(lhs or formula.result, (Step("formula", formula_tree(formula)),), None, None, note, formula.namespace)
 
 
+@lru_cache(maxsize=None)
 def formula_tree(function: Callable[..., Any]) -> ast.expr:
-    """The general expression tree of a formula or plain function, calls to other formulas inlined."""
+    """The general expression tree of a formula or plain function, calls to other formulas inlined.
+
+    Cached: trees are never mutated (transformers build new nodes), so one tree serves every derivation.
+    """
     if isinstance(function, Formula):
         return expand_calls(function.expression, function.namespace)
     return expand_calls(return_expression(function), function.__globals__)

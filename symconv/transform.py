@@ -8,7 +8,6 @@ same tree carries the general formula, the substituted line and every evaluation
 from __future__ import annotations
 
 import ast
-import copy
 import operator
 from typing import Any, Callable, Mapping
 
@@ -50,24 +49,34 @@ def is_value(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant)
 
 
+def rebuild(node: ast.AST, visit: Callable[[ast.AST], ast.AST]) -> ast.AST:
+    """A new node of the same type with ``visit`` applied to its children; trees are never mutated."""
+    fields = {}
+    for name, value in ast.iter_fields(node):
+        if isinstance(value, ast.AST):
+            value = visit(value)
+        elif isinstance(value, list):
+            value = [visit(item) if isinstance(item, ast.AST) else item for item in value]
+        fields[name] = value
+    return type(node)(**fields)
+
+
 def expand_calls(node: ast.expr, namespace: Mapping[str, Any]) -> ast.expr:
     """Inline every call of another Formula with its own expression, arguments put in place."""
 
-    class Expander(ast.NodeTransformer):
-        def visit_Call(self, call: ast.Call) -> ast.AST:
-            self.generic_visit(call)
-            callee = namespace.get(call.func.id) if isinstance(call.func, ast.Name) else None
-            if not isinstance(callee, Formula):
-                return call
-            parameters = list(callee.signature.parameters.values())
-            arguments = {parameter.name: argument for parameter, argument in zip(parameters, call.args)}
-            arguments.update({keyword.arg: keyword.value for keyword in call.keywords})
-            for parameter in parameters:
-                arguments.setdefault(parameter.name, constant(parameter.default))
-            body = expand_calls(callee.expression, callee.namespace)
-            return substitute(body, arguments)
+    def visit(current: ast.AST) -> ast.AST:
+        current = rebuild(current, visit)
+        callee = namespace.get(current.func.id) if isinstance(current, ast.Call) and isinstance(current.func, ast.Name) else None
+        if not isinstance(callee, Formula):
+            return current
+        parameters = list(callee.signature.parameters.values())
+        arguments = {parameter.name: argument for parameter, argument in zip(parameters, current.args)}
+        arguments.update({keyword.arg: keyword.value for keyword in current.keywords})
+        for parameter in parameters:
+            arguments.setdefault(parameter.name, constant(parameter.default))
+        return substitute(expand_calls(callee.expression, callee.namespace), arguments)
 
-    return Expander().visit(copy.deepcopy(node))
+    return visit(node)
 
 
 def substitute(node: ast.expr, replacements: Mapping[str, Any]) -> ast.expr:
@@ -76,32 +85,24 @@ def substitute(node: ast.expr, replacements: Mapping[str, Any]) -> ast.expr:
     Division by 1, and a conditional term that settles to 0, are not written, as nobody writes them by hand.
     """
 
-    class Substituter(ast.NodeTransformer):
-        def visit_Name(self, name: ast.Name) -> ast.AST:
-            if name.id not in replacements:
-                return name
-            replacement = replacements[name.id]
-            return copy.deepcopy(replacement) if isinstance(replacement, ast.AST) else constant(replacement)
-
-        def visit_IfExp(self, branch: ast.IfExp) -> ast.AST:
-            self.generic_visit(branch)
-            if is_value(branch.test):
-                return branch.body if branch.test.value else branch.orelse
-            return branch
-
-        def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-            conditional = isinstance(node.right, ast.IfExp)
-            self.generic_visit(node)
-            divides = isinstance(node.op, (ast.Div, ast.FloorDiv))
-            if divides and is_value(node.right) and _is_one(node.right.value):
-                return node.left
+    def visit(current: ast.AST) -> ast.AST:
+        if isinstance(current, ast.Name) and current.id in replacements:
+            replacement = replacements[current.id]
+            return replacement if isinstance(replacement, ast.AST) else constant(replacement)
+        conditional = isinstance(current, ast.BinOp) and isinstance(current.right, ast.IfExp)
+        current = rebuild(current, visit)
+        if isinstance(current, ast.IfExp) and is_value(current.test):
+            return current.body if current.test.value else current.orelse
+        if isinstance(current, ast.BinOp) and is_value(current.right):
+            divides = isinstance(current.op, (ast.Div, ast.FloorDiv))
+            if divides and _is_one(current.right.value):
+                return current.left
             # (C_out if bias else 0) without a bias adds nothing worth a line.
-            adds = isinstance(node.op, (ast.Add, ast.Sub))
-            if conditional and adds and is_value(node.right) and _is_zero(node.right.value):
-                return node.left
-            return node
+            if conditional and isinstance(current.op, (ast.Add, ast.Sub)) and _is_zero(current.right.value):
+                return current.left
+        return current
 
-    return Substituter().visit(copy.deepcopy(node))
+    return visit(node)
 
 
 def _is_one(value: Any) -> bool:
