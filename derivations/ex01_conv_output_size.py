@@ -1,6 +1,7 @@
 """Exercise 1: the output size of a strided, padded convolution."""
 
-from symconv import Exercise, Text, Worked, conv_output_size, derive
+from symconv import Exercise, Text, Worked, conv_output_size, derive, effective_kernel_size
+from symconv.variants import Choice, Constraint, IntRange, MainAnswer, accepted_by, floor_discards, formula_answers
 
 from ._shared import SIZE_RULE
 
@@ -31,4 +32,15 @@ EXERCISE = Exercise(
     defaults={"n": 224, "kernel_size": 7, "stride": 2, "padding": 3, "dilation": 1},
     solve=solve,
     topics=("output size",),
+    domains={"n": IntRange(8, 256), "kernel_size": Choice(1, 3, 5, 7), "stride": IntRange(2, 4), "padding": IntRange(0, 3)},
+    constraints=(
+        accepted_by(conv_output_size, "the output has at least one pixel"),
+        Constraint(
+            "padding at most half the effective kernel (more would add outputs that see only padding)",
+            lambda p: 2 * p["padding"] <= effective_kernel_size(p["kernel_size"], p["dilation"]),
+        ),
+        floor_discards(conv_output_size, share=0.5, description="the floor drops a remainder (a last, overhanging step)"),
+    ),
+    main_answer=MainAnswer("output_size", "the output size $N_{\\text{out}}$ along one axis"),
+    array_answers=formula_answers(output_size=conv_output_size),
 )

@@ -1,6 +1,7 @@
 """Exercise 2: the same convolution with dilation; why the output shrinks."""
 
 from symconv import Exercise, Text, Worked, conv_output_size, derive, effective_kernel_size
+from symconv.variants import Choice, Constraint, IntRange, MainAnswer, accepted_by, floor_discards, formula_answers
 
 from ._shared import SIZE_RULE
 
@@ -38,4 +39,19 @@ EXERCISE = Exercise(
     defaults={"n": 224, "kernel_size": 7, "stride": 2, "padding": 3, "dilation": 2},
     solve=solve,
     topics=("output size", "dilation"),
+    domains={
+        "n": IntRange(16, 256),
+        "kernel_size": Choice(3, 5, 7),
+        "stride": IntRange(1, 3),
+        "padding": IntRange(0, 3),
+        "dilation": IntRange(2, 4),
+    },
+    constraints=(
+        accepted_by(conv_output_size, "the output has at least one pixel"),
+        # The working says the padding was sized for the undilated kernel: keep that true.
+        Constraint("padding at most half the undilated kernel", lambda p: 2 * p["padding"] <= p["kernel_size"]),
+        floor_discards(conv_output_size, share=0.5, description="the floor drops a remainder (a last, overhanging step)"),
+    ),
+    main_answer=MainAnswer("output_size", "the output size $N_{\\text{out}}$ along one axis"),
+    array_answers=formula_answers(output_size=conv_output_size, effective_kernel_size=effective_kernel_size),
 )

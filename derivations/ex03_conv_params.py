@@ -1,6 +1,7 @@
 """Exercise 3: learnable parameters of a convolution, biases included."""
 
 from symconv import Exercise, Text, Worked, conv_params, derive
+from symconv.variants import Choice, MainAnswer, accepted_by, formula_answers
 
 
 def solve(params):
@@ -29,4 +30,12 @@ EXERCISE = Exercise(
     defaults={"in_channels": 64, "out_channels": 128, "kernel_size": 3, "groups": 1, "bias": True},
     solve=solve,
     topics=("parameters",),
+    domains={
+        "in_channels": Choice(1, 3, 16, 24, 32, 48, 64, 96, 128, 256, 512),
+        "out_channels": Choice(8, 16, 32, 64, 96, 128, 256, 512),
+        "kernel_size": Choice(1, 3, 5, 7),
+    },
+    constraints=(accepted_by(conv_params, "the groups divide both channel counts"),),
+    main_answer=MainAnswer("params", "the number of learnable parameters"),
+    array_answers=formula_answers(params=conv_params),
 )

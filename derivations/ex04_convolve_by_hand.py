@@ -4,6 +4,7 @@ from fractions import Fraction
 
 from symconv import Exercise, Text, Worked, conv_output_size, derive, derive_expression, weighted_sum
 from symconv.solution import GridPanel, Grids
+from symconv.variants import IntRange, MainAnswer, accepted_by
 
 
 def cross_correlate(image, kernel, stride):
@@ -60,4 +61,7 @@ EXERCISE = Exercise(
     defaults={"n": 4, "kernel_size": 2, "stride": 1},
     solve=solve,
     topics=("convolution",),
+    domains={"n": IntRange(3, 6), "kernel_size": IntRange(2, 3), "stride": IntRange(1, 2)},
+    constraints=(accepted_by(conv_output_size, "the kernel fits inside the input"),),
+    main_answer=MainAnswer("output", "the top-left output $Y[0,0]$", index=(0, 0)),
 )

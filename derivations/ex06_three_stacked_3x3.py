@@ -1,6 +1,7 @@
 """Exercise 6: three stacked 3×3 convolutions against one 7×7."""
 
 from symconv import Exercise
+from symconv.variants import IntRange, MainAnswer
 
 from ._shared import stack_versus_single
 
@@ -15,4 +16,7 @@ EXERCISE = Exercise(
     defaults={"depth": 3, "kernel_size": 3},
     solve=stack_versus_single,
     topics=("receptive field", "parameters"),
+    # The depth is in the title, so only the kernel varies.
+    domains={"kernel_size": IntRange(2, 5)},
+    main_answer=MainAnswer("receptive_field", "the receptive field of the stack, in pixels along one side"),
 )

@@ -3,6 +3,7 @@
 from fractions import Fraction
 
 from symconv import Exercise, Rounded, Text, Worked, conv_macs, derive
+from symconv.variants import Choice, MainAnswer, formula_answers
 
 from ._shared import MAC_CONVENTION
 
@@ -40,4 +41,15 @@ EXERCISE = Exercise(
     defaults={"in_channels": 64, "out_channels": 128, "kernel_size": 3, "out_h": 56, "out_w": 56},
     solve=solve,
     topics=("MACs",),
+    # The kernel stays 3×3: the working says the map keeps its size as with padding 1.
+    domains={
+        "in_channels": Choice(16, 32, 64, 96, 128, 256, 512),
+        "out_channels": Choice(16, 32, 64, 96, 128, 256, 512),
+        "out_h": Choice(7, 14, 28, 56, 112),
+        "out_w": Choice(7, 14, 28, 56, 112),
+    },
+    # A 56×28 map costs what a 28×56 one does: the same question.
+    key=lambda p: (p["in_channels"], p["out_channels"], p["kernel_size"], tuple(sorted((p["out_h"], p["out_w"])))),
+    main_answer=MainAnswer("macs", "the number of multiply-accumulates (MACs)"),
+    array_answers=formula_answers(macs=conv_macs),
 )

@@ -3,6 +3,8 @@
 from fractions import Fraction
 
 from symconv import Exercise, Rounded, Table, Text, Worked, conv_macs, conv_params, derive, symbols
+from symconv.formulas import depthwise_separable_macs, depthwise_separable_params
+from symconv.variants import Choice, MainAnswer, formula_answers
 
 from ._shared import MAC_CONVENTION
 
@@ -105,4 +107,14 @@ EXERCISE = Exercise(
     defaults={"in_channels": 64, "out_channels": 128, "kernel_size": 3, "out_h": 56, "out_w": 56},
     solve=solve,
     topics=("MACs", "parameters", "depthwise separable"),
+    domains={
+        "in_channels": Choice(16, 32, 64, 96, 128, 256, 512),
+        "out_channels": Choice(16, 32, 64, 96, 128, 256, 512),
+        "kernel_size": Choice(3, 5),
+        "out_h": Choice(7, 14, 28, 56, 112),
+        "out_w": Choice(7, 14, 28, 56, 112),
+    },
+    key=lambda p: (p["in_channels"], p["out_channels"], p["kernel_size"], tuple(sorted((p["out_h"], p["out_w"])))),
+    main_answer=MainAnswer("macs", "the multiply-accumulates (MACs) of the depthwise separable convolution"),
+    array_answers=formula_answers(macs=depthwise_separable_macs, params=depthwise_separable_params, standard_macs=conv_macs),
 )

@@ -1,6 +1,7 @@
 """Exercise 28: the field of view of a dilated 3×3 kernel in ASPP."""
 
 from symconv import Exercise, Table, Text, Worked, derive, effective_kernel_size
+from symconv.variants import Choice, MainAnswer, formula_answers
 
 
 def solve(params):
@@ -32,4 +33,8 @@ EXERCISE = Exercise(
     defaults={"kernel_size": 3, "dilation": 18, "rates": (6, 12, 18)},
     solve=solve,
     topics=("receptive field", "dilation"),
+    # The question names the rates 6, 12 and 18, so the branch asked about is one of them.
+    domains={"kernel_size": Choice(3, 5, 7), "dilation": Choice(6, 12, 18)},
+    main_answer=MainAnswer("receptive_field", "the receptive field of the branch, in pixels along one side"),
+    array_answers=formula_answers(receptive_field=effective_kernel_size),
 )

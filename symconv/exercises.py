@@ -13,7 +13,7 @@ import types
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Hashable, Mapping
 
 from symconv.errors import SymconvError, invalid
 from symconv.solution import Solution, Text, Worked, fill
@@ -32,6 +32,27 @@ class Exercise:
     solve: Callable[[Mapping[str, Any]], Worked]
     defaults: Mapping[str, Any] = field(default_factory=dict)
     topics: tuple[str, ...] = ()
+    # Variants (types in symconv.variants). An exercise without domains is not parametrised.
+    # domains: the parameters that vary, each with its IntRange or Choice; the others keep their default.
+    domains: Mapping[str, Any] = field(default_factory=dict)
+    # constraints: rules every variant meets (validity) or a share of them should meet (interest).
+    constraints: tuple[Any, ...] = ()
+    # key: what makes two variants the same question (default: the values of the varied parameters).
+    key: Callable[[Mapping[str, Any]], Hashable] | None = None
+    # main_answer: the one number a single-answer quiz question asks for (a MainAnswer).
+    main_answer: Any = None
+    # array_answers: answers computed on numpy arrays of parameters, for bulk answer keys.
+    array_answers: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.domains) - set(self.defaults))
+        if unknown:
+            raise invalid("domains", unknown[0], f"exercise {self.number} has parameters {sorted(self.defaults)}")
+
+    @property
+    def parametrised(self) -> bool:
+        """True when the exercise declares parameter domains, so variants can be drawn."""
+        return bool(self.domains)
 
     def question_text(self, params: Mapping[str, Any]) -> str:
         return fill(self.question, params)

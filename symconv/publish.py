@@ -41,7 +41,9 @@ def compile_pdf(tex: Path) -> Path:
     """Compile ``tex`` in a scratch folder and move the PDF beside it; on failure say the log's first error."""
     with tempfile.TemporaryDirectory(prefix="symconv-tex-") as scratch:
         command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", f"-outdir={scratch}", str(tex.resolve())]
-        completed = subprocess.run(command, cwd=scratch, capture_output=True, text=True)
+        # Fixed dates make the same source give the same PDF bytes (reproducible exam papers).
+        environment = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+        completed = subprocess.run(command, cwd=scratch, capture_output=True, text=True, env=environment)
         built = Path(scratch) / f"{tex.stem}.pdf"
         if completed.returncode != 0 or not built.exists():
             log = Path(scratch) / f"{tex.stem}.log"

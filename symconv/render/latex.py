@@ -315,6 +315,7 @@ def render_solution(solution: Solution) -> str:
 
 
 PREAMBLE = r"""\documentclass[11pt]{article}
+\ifdefined\pdftrailerid\pdftrailerid{}\fi
 \usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
 \usepackage{lmodern}
