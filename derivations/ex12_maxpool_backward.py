@@ -1,6 +1,7 @@
 """Exercise 12: the backward pass of max pooling routes each upstream gradient to its window's maximum."""
 
 from symconv import Equation, Exercise, Table, Text, Worked, pool_output_size
+from symconv.solution import GridPanel, Grids
 from symconv.gradients import gradient, max_pool, max_pool_backward, max_pool_indices, symbol_matrix, syntax, upstream_loss
 
 
@@ -22,6 +23,7 @@ def solve(params):
         for j, (r, c) in enumerate(row):
             window = values[i * stride : i * stride + k, j * stride : j * stride + k]
             rows.append((f"({i}, {j})", list(window), values[r, c], f"({r - i * stride}, {c - j * stride})", f"({r}, {c})"))
+    winners_flat = [position for row in winners for position in row]
     first_row, first_col = winners[0][0]
     first_entry = x[first_row, first_col]
 
@@ -54,7 +56,14 @@ def solve(params):
                 "gradient is a routing matrix: each $g_{ij}$ lands on the position its window's maximum came "
                 "from and every other input receives 0."
             ),
-            Equation("dL/dX", at_values.tolist()),
+            Grids(
+                (
+                    GridPanel("X", values.tolist(), frozenset(winners_flat)),
+                    GridPanel("G", upstream.tolist()),
+                    GridPanel("dL/dX", at_values.tolist(), frozenset(winners_flat)),
+                ),
+                caption="Each window's maximum (shaded) receives its window's upstream gradient; every other input gets 0.",
+            ),
             Text(
                 "Nothing is scaled: max pooling passes a gradient through unchanged or blocks it. Where windows "
                 "overlap (stride below the window size), an input that wins several windows adds up their "
