@@ -1,5 +1,6 @@
 """The documents compile with a real TeX installation, and every exercise reaches the PDF."""
 
+import re
 import shutil
 import subprocess
 
@@ -54,3 +55,18 @@ def test_a_tex_error_names_the_first_error_and_keeps_the_source(tmp_path):
     with pytest.raises(exercises.SymconvError, match=r"LaTeX failed: Undefined control sequence. \(line \d+\)"):
         compile_pdf(tex)
     assert tex.exists() and not tex.with_suffix(".pdf").exists()
+
+
+@pytest.mark.tex
+@needs_tex
+@pytest.mark.parametrize("document", ["questions", "solutions"])
+def test_no_line_runs_more_than_ten_points_into_the_margin(sheet, document, tmp_path):
+    out, _ = sheet
+    subprocess.run(
+        ["latexmk", "-pdf", "-interaction=nonstopmode", f"-outdir={tmp_path}", str(out / f"{document}.tex")],
+        capture_output=True,
+        check=True,
+    )
+    log = (tmp_path / f"{document}.log").read_text(errors="replace")
+    overfull = [float(width) for width in re.findall(r"Overfull \\hbox \((\d+\.?\d*)pt too wide\)", log)]
+    assert all(width <= 10 for width in overfull), overfull
