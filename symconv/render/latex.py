@@ -19,6 +19,14 @@ from symconv.values import is_array, is_sympy
 class WorkingCodegen(ExpressionCodegen):
     """latexify's expression codegen, with symconv's notation for names and exact values as leaves."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # a mod b reads as a remainder, not a percentage.
+        self._bin_op_rules = {
+            **self._bin_op_rules,
+            ast.Mod: expression_rules.BinOpRule("", r" \bmod ", "", operand_right=expression_rules.BinOperandRule(force=True)),
+        }
+
     def visit_Name(self, node: ast.Name) -> str:
         return latex_name(node.id)
 
@@ -234,6 +242,8 @@ _TEXT_ESCAPES = {
     "→": r"\(\to\)",
     "⌊": r"\(\lfloor\)",
     "⌋": r"\(\rfloor\)",
+    "⌈": r"\(\lceil\)",
+    "⌉": r"\(\rceil\)",
     "²": r"\(^2\)",
 }
 

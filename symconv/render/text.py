@@ -214,7 +214,7 @@ MACROS = {
 }
 _MACRO = re.compile(r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])")
 # Macros that are a backslash and one sign.
-SYMBOLS = {r"\,": " ", r"\;": " ", r"\!": "", r"\|": "‖", r"{,}": ","}
+SYMBOLS = {r"\,": " ", r"\;": " ", r"\!": "", r"\|": "‖", r"\_": "_", r"\%": "%", r"\&": "&", r"{,}": ","}
 
 
 def render_text(text: Text) -> str:
