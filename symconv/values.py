@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from numbers import Integral, Number, Rational
-from typing import Any
+from typing import Any, Callable
 
 
 def is_symbolic(value: Any) -> bool:
@@ -56,27 +56,24 @@ def divide(numerator: Any, denominator: Any) -> Any:
     return numerator / denominator
 
 
-def minimum(a: Any, b: Any) -> Any:
-    """min() that works element-wise on arrays and stays symbolic on sympy expressions."""
-    if is_array(a) or is_array(b):
-        import numpy
+def _elementwise(builtin: Callable[[Any, Any], Any], numpy_name: str, sympy_name: str) -> Callable[[Any, Any], Any]:
+    """A two-argument builtin that works element-wise on arrays and stays symbolic on sympy expressions."""
 
-        return numpy.minimum(a, b)
-    if is_sympy(a) or is_sympy(b):
-        import sympy
+    def apply(a: Any, b: Any) -> Any:
+        if is_array(a) or is_array(b):
+            import numpy
 
-        return sympy.Min(a, b)
-    return min(a, b)
+            return getattr(numpy, numpy_name)(a, b)
+        if is_sympy(a) or is_sympy(b):
+            import sympy
+
+            return getattr(sympy, sympy_name)(a, b)
+        return builtin(a, b)
+
+    apply.__name__ = numpy_name
+    apply.__doc__ = f"{builtin.__name__}() element-wise on arrays, {sympy_name} on sympy expressions."
+    return apply
 
 
-def maximum(a: Any, b: Any) -> Any:
-    """max() that works element-wise on arrays and stays symbolic on sympy expressions."""
-    if is_array(a) or is_array(b):
-        import numpy
-
-        return numpy.maximum(a, b)
-    if is_sympy(a) or is_sympy(b):
-        import sympy
-
-        return sympy.Max(a, b)
-    return max(a, b)
+minimum = _elementwise(min, "minimum", "Min")
+maximum = _elementwise(max, "maximum", "Max")

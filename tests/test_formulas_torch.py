@@ -37,6 +37,12 @@ def ours(formula, **arguments):
         return None
 
 
+def assert_same_sizes(expected, formula, height, width, **window):
+    """Both axes through the formula: torch's (H, W), or both refused."""
+    got = (ours(formula, n=height, **window), ours(formula, n=width, **window))
+    assert (None if None in got else got) == expected
+
+
 @MANY
 @given(
     height=st.integers(1, 40),
@@ -59,8 +65,7 @@ def test_conv2d_shape(height, width, kernel_size, stride, padding, dilation, gro
             **{key: value for key, value in window.items() if key != "kernel_size"},
         )
     )
-    got = (ours(conv_output_size, n=height, **window), ours(conv_output_size, n=width, **window))
-    assert (None if None in got else got) == expected
+    assert_same_sizes(expected, conv_output_size, height, width, **window)
 
 
 @MANY
@@ -123,8 +128,7 @@ def test_conv_transpose2d_shape_and_parameters(n, kernel_size, stride, padding, 
 def test_max_pool2d_shape(height, width, kernel_size, stride, padding, dilation, ceil_mode):
     window = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
     expected = torch_shape(lambda: F.max_pool2d(torch.zeros(1, 1, height, width), **window))
-    got = (ours(pool_output_size, n=height, **window), ours(pool_output_size, n=width, **window))
-    assert (None if None in got else got) == expected
+    assert_same_sizes(expected, pool_output_size, height, width, **window)
 
 
 @MANY
@@ -142,5 +146,4 @@ def test_avg_pool2d_shape(height, width, kernel_size, stride, padding, ceil_mode
     expected = torch_shape(
         lambda: F.avg_pool2d(torch.zeros(1, 1, height, width), count_include_pad=count_include_pad, **window)
     )
-    got = (ours(pool_output_size, n=height, **window), ours(pool_output_size, n=width, **window))
-    assert (None if None in got else got) == expected
+    assert_same_sizes(expected, pool_output_size, height, width, **window)
