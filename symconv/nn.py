@@ -1,0 +1,788 @@
+"""Layers as values: torch.nn's names and keyword arguments, plus Residual and Concat, for one walk.
+
+A leaf layer answers ``forward(shape) -> Effect`` (its output shape, parameters and MACs, computed
+by the single-source formulas) and, if it is a sliding window or mixes the whole grid, ``field``.
+A container overrides ``trace(signal, walk)`` and visits its children through the walk (see
+``symconv.analyze.Walk``: ``visit``, ``leaf``, ``merge``, ``fail``). Shapes exclude the batch:
+(C, H, W) for feature maps, (L, D) for token sequences, (F,) for vectors. Any size or width may be
+an int, a sympy expression or a string naming a symbol ("C", "H").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
+
+from symconv.errors import SymconvError, invalid
+from symconv.formula import formula
+from symconv.formulas import (
+    _check_conv_counts,
+    _check_features,
+    batchnorm_params,
+    conv_macs,
+    conv_output_size,
+    conv_params,
+    conv_transpose_output_size,
+    linear_macs,
+    linear_params,
+    pool_output_size,
+)
+from symconv.receptive_field import jump_growth, receptive_field_growth, start_growth
+from symconv.values import divide, is_sympy, maximum, minimum
+
+# What flows between layers: the shape and the receptive field of its units (a Field), None once a
+# layer mixes the whole grid (global pooling, flatten, attention).
+Signal = namedtuple("Signal", "shape field")
+# What a leaf does to its input.
+Effect = namedtuple("Effect", "shape params macs", defaults=(0, 0))
+
+
+# ---- formulas symconv.formulas does not have (yet) -------------------------------------------
+
+
+@formula("params", "parameters", check=_check_conv_counts)
+def conv_transpose_params(in_channels, out_channels, kernel_size, groups=1, bias=True):
+    """Learnable parameters of a transposed convolution: a C_in x (C_out / g) x K x K weight plus biases."""
+    return in_channels * (out_channels // groups) * kernel_size**2 + (out_channels if bias else 0)
+
+
+@formula("macs", "MACs", check=_check_features)
+def attention_macs(tokens, embed_dim):
+    """Multiply-accumulates of the two attention products, Q K^T and A V, summed over the heads."""
+    return 2 * tokens**2 * embed_dim
+
+
+@formula("params", "parameters")
+def embedding_params(tokens, embed_dim):
+    """Learnable parameters of a learned embedding: one vector per token."""
+    return tokens * embed_dim
+
+
+@lru_cache(maxsize=8192)
+def compute(formula: Any, *args: Any) -> Any:
+    """``formula(*args)``, memoised: formulas are pure, and a network applies the same layer to the same
+    input again and again (ResNet-50's walk makes 377 formula calls, 108 of them distinct)."""
+    return formula(*args)
+
+
+# ---- values -------------------------------------------------------------------------------------
+
+
+def size(name: str, value: Any) -> Any:
+    """An int, a sympy expression, or a string naming a symbol; a tuple must be square."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2 or value[0] != value[1]:
+            raise invalid(name, tuple(value), "non-square values are not supported (give one size for both axes)")
+        value = value[0]
+    if isinstance(value, str):
+        from symconv.symbols import symbol
+
+        return symbol(value)
+    if isinstance(value, bool) or not (isinstance(value, int) or is_sympy(value)):
+        raise invalid(name, value, "must be an int, a sympy expression or the name of a symbol")
+    return value
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal sizes: ints compare; symbolic sizes must be the same expression for every input size."""
+    if a == b:
+        return True
+    if is_sympy(a) or is_sympy(b):
+        import sympy
+
+        return sympy.expand(a - b) == 0
+    return False
+
+
+def require_same(name: str, value: Any, actual: Any, what: str) -> None:
+    if not same(value, actual):
+        raise invalid(name, value, f"must equal the {what} of its input, {actual}")
+
+
+def shape_text(shape: tuple[Any, ...]) -> str:
+    return "×".join(str(entry) for entry in shape)
+
+
+def elements(shape: tuple[Any, ...]) -> Any:
+    return math.prod(shape)
+
+
+def feature_map(shape: tuple[Any, ...]) -> tuple[Any, Any, Any]:
+    if len(shape) != 3:
+        raise invalid("input", shape_text(shape), "must be a C×H×W feature map")
+    return shape
+
+
+def tokens(shape: tuple[Any, ...]) -> tuple[Any, Any]:
+    if len(shape) != 2:
+        raise invalid("input", shape_text(shape), "must be an L×D sequence of tokens")
+    return shape
+
+
+class Field:
+    """The receptive fields of a map's units along the width, in input pixels (Araujo et al. 2019, made
+    exact for transposed convolutions and crops). Windows are square, so the height's fields are the
+    same unless a crop is off-centre by different amounts along the two axes.
+
+    Unit q + m·period covers input pixels [lo_q + m·shift, hi_q + m·shift] (``spans[q]``; None when the
+    unit depends on no input pixel at all). Ordinary layers keep one span (period 1): then r = hi − lo + 1,
+    the jump j = shift and the start u = lo follow Araujo's recurrences, symbols allowed. A transposed
+    convolution of stride s gives units of s kinds (period s) whose spans are tracked one by one, which
+    needs numeric hyperparameters. The size r is the widest span, the jump j = shift / period.
+
+    A crop whose offset depends on the input size moves spans by a symbolic amount; it is carried as a
+    placeholder symbol (``aliases``: placeholder → offset) so that comparing span ends stays cheap, and
+    put back, unevaluated, in the size.
+    """
+
+    __slots__ = ("period", "shift", "spans", "aliases")
+
+    def __init__(self, period: int, shift: Any, spans: tuple[Any, ...], aliases: Mapping[Any, Any] | None = None) -> None:
+        self.period, self.shift, self.spans, self.aliases = period, shift, spans, aliases or {}
+
+    @classmethod
+    def input(cls) -> "Field":
+        return cls(1, 1, ((0, 0),))
+
+    @property
+    def size(self) -> Any:
+        sizes = [hi - lo + 1 for lo, hi in filter(None, self.spans)]
+        if not sizes:
+            return 0
+        if not self.aliases:
+            return _largest(sizes)
+        import sympy
+
+        largest = _largest(sizes)
+        with sympy.evaluate(False):  # deciding Min/Max of nested floors would cost seconds
+            return largest.xreplace(self.aliases)
+
+    @property
+    def jump(self) -> Any:
+        return divide(self.shift, self.period)
+
+    def span(self, unit: int) -> Any:
+        """The input interval of any unit, the grid extended periodically beyond the borders."""
+        cycles, residue = divmod(unit, self.period)
+        span = self.spans[residue]
+        return None if span is None else (span[0] + cycles * self.shift, span[1] + cycles * self.shift)
+
+    def window(self, kernel_size: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> "Field":
+        """After a sliding window: unit v reads units v·s − p + t·d for t = 0 … K − 1."""
+        if self.period == 1 and self.spans[0] is not None:
+            (lo, hi), jump = self.spans[0], self.shift
+            size = compute(receptive_field_growth, hi - lo + 1, jump, kernel_size, dilation)
+            start = compute(start_growth, lo, jump, padding)
+            return Field(1, compute(jump_growth, jump, stride), ((start, start + size - 1),), self.aliases)
+        kernel_size, stride, padding, dilation = _numeric("a sliding window after a transposed convolution", kernel_size, stride, padding, dilation)
+        period = self.period // math.gcd(self.period, stride)
+        taps = lambda v: (v * stride - padding + t * dilation for t in range(kernel_size))  # noqa: E731
+        return Field(period, self.shift * period * stride // self.period, tuple(self._hull(taps(v)) for v in range(period)), self.aliases)
+
+    def transposed(self, kernel_size: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> "Field":
+        """After a transposed convolution: output o reads input i wherever o = i·s − p + t·d."""
+        kernel_size, stride, padding, dilation = _numeric("a transposed convolution", kernel_size, stride, padding, dilation)
+        period = self.period * stride
+        taps = lambda o: ((o + padding - t * dilation) // stride for t in range(kernel_size) if (o + padding - t * dilation) % stride == 0)  # noqa: E731
+        return Field(period, self.shift, tuple(self._hull(taps(o)) for o in range(period)), self.aliases)
+
+    def cropped(self, offset: Any) -> "Field":
+        """After dropping ``offset`` leading units (a centre crop): unit u is the old unit u + offset."""
+        aliases = self.aliases
+        if is_sympy(offset) and offset.free_symbols:
+            import sympy
+
+            alias = sympy.Dummy("offset", integer=True, nonnegative=True)
+            offset, aliases = alias, {**aliases, alias: offset}
+        if self.period == 1 and self.spans[0] is not None:
+            (lo, hi), moved = self.spans[0], offset * self.shift
+            return Field(1, self.shift, ((lo + moved, hi + moved),), aliases)
+        (offset,) = _numeric("a crop after a transposed convolution", offset)
+        return Field(self.period, self.shift, tuple(self.span(unit + offset) for unit in range(self.period)), aliases)
+
+    def _hull(self, units: Iterable[int]) -> Any:
+        return Field._union([self.span(unit) for unit in units])
+
+    @staticmethod
+    def merge(fields: list["Field"]) -> "Field | None":
+        """Paths joined unit by unit: each unit sees the hull of what it sees along every path (for
+        aligned paths, the widest one). Paths whose units are spaced differently share no grid: None."""
+        first = fields[0]
+        aliases = {alias: offset for field in fields for alias, offset in field.aliases.items()}
+        if all(field.period == 1 and field.spans[0] is not None and same(field.shift, first.shift) for field in fields):
+            spans = [field.spans[0] for field in fields]
+            return Field(1, first.shift, ((_smallest(lo for lo, _ in spans), _largest(hi for _, hi in spans)),), aliases)
+        if any(not same(field.jump, first.jump) for field in fields):
+            return None
+        _numeric("joining paths after a transposed convolution", *(field.shift for field in fields))
+        period = math.lcm(*(field.period for field in fields))
+        shift = int(first.shift) * period // first.period
+        return Field(period, shift, tuple(Field._union([field.span(unit) for field in fields]) for unit in range(period)), aliases)
+
+    @staticmethod
+    def _union(spans: list[Any]) -> Any:
+        """The smallest interval holding every span (a crop's offset may leave the ends symbolic)."""
+        spans = [span for span in spans if span is not None]
+        return (_smallest(lo for lo, _ in spans), _largest(hi for _, hi in spans)) if spans else None
+
+    def __repr__(self) -> str:
+        return f"Field(period={self.period}, shift={self.shift}, spans={self.spans})"
+
+
+def _numeric(what: str, *values: Any) -> tuple[int, ...]:
+    """The values as ints (sympy integers included), or the error saying why they must be numbers."""
+    if not all(isinstance(value, int) or getattr(value, "is_Integer", False) for value in values):
+        symbolic = next(value for value in values if not isinstance(value, int))
+        raise invalid("receptive field", symbolic, f"{what} is followed unit by unit, which needs integer hyperparameters")
+    return tuple(int(value) for value in values)
+
+
+def _largest(values: Iterable[Any]) -> Any:
+    values = list(values)
+    largest = values[0]
+    for value in values[1:]:
+        largest = maximum(largest, value)
+    return largest
+
+
+def _smallest(values: Iterable[Any]) -> Any:
+    values = list(values)
+    smallest = values[0]
+    for value in values[1:]:
+        smallest = minimum(smallest, value)
+    return smallest
+
+
+# ---- the base class -----------------------------------------------------------------------------
+
+
+class Layer:
+    """A layer of a network; ``kind`` (the class name) groups MACs by operation in reports."""
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def forward(self, shape: tuple[Any, ...]) -> Effect:
+        raise NotImplementedError(f"{self.kind} must define forward(shape) or trace(signal, walk)")
+
+    def field(self, field: Any, shape: tuple[Any, ...]) -> Any:
+        """The receptive field after this layer; element-wise by default (K = 1, s = 1)."""
+        return field
+
+    def trace(self, signal: Signal, walk: Any) -> Signal:
+        return walk.leaf(self, signal)
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"{self.kind}({arguments})"
+
+
+class ElementWise(Layer):
+    """Shape, parameters and field unchanged: activations, dropout, identity."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # torch's inplace, p, approximate: no effect on counts
+        pass
+
+    def forward(self, shape: tuple[Any, ...]) -> Effect:
+        return Effect(shape)
+
+    def __repr__(self) -> str:
+        return f"{self.kind}()"
+
+
+class ReLU(ElementWise):
+    pass
+
+
+class ReLU6(ElementWise):
+    pass
+
+
+class SiLU(ElementWise):
+    pass
+
+
+class GELU(ElementWise):
+    pass
+
+
+class Sigmoid(ElementWise):
+    pass
+
+
+class Hardswish(ElementWise):
+    pass
+
+
+class Dropout(ElementWise):
+    pass
+
+
+class Identity(ElementWise):
+    pass
+
+
+# ---- convolution and pooling --------------------------------------------------------------------
+
+
+class Conv2d(Layer):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros"):
+        self.in_channels = size("in_channels", in_channels)
+        self.out_channels = size("out_channels", out_channels)
+        self.kernel_size = size("kernel_size", kernel_size)
+        self.stride = size("stride", stride)
+        self.dilation = size("dilation", dilation)
+        self.padding = _padding(padding, self.kernel_size, self.stride, self.dilation)
+        self.groups = size("groups", groups)
+        self.bias = bool(bias)
+
+    def forward(self, shape):
+        channels, height, width = feature_map(shape)
+        require_same("in_channels", self.in_channels, channels, "channels")
+        sizes = [compute(conv_output_size, n, self.kernel_size, self.stride, self.padding, self.dilation) for n in (height, width)]
+        return Effect(
+            (self.out_channels, *sizes),
+            compute(conv_params, self.in_channels, self.out_channels, self.kernel_size, self.groups, self.bias),
+            compute(conv_macs, self.in_channels, self.out_channels, self.kernel_size, *sizes, self.groups),
+        )
+
+    def field(self, field, shape):
+        return field.window(self.kernel_size, self.stride, self.padding, self.dilation)
+
+
+def _padding(padding: Any, kernel_size: Any, stride: Any, dilation: Any) -> Any:
+    """torch's "valid" is 0; "same" keeps the size at stride 1 when the padding is symmetric."""
+    if padding == "valid":
+        return 0
+    if padding == "same":
+        span = dilation * (kernel_size - 1)
+        if stride != 1 or (isinstance(span, int) and span % 2):
+            raise invalid("padding", padding, "is supported for stride 1 and an odd effective kernel only")
+        return span // 2
+    return size("padding", padding)
+
+
+class ConvTranspose2d(Layer):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros"):
+        self.in_channels = size("in_channels", in_channels)
+        self.out_channels = size("out_channels", out_channels)
+        self.kernel_size = size("kernel_size", kernel_size)
+        self.stride = size("stride", stride)
+        self.padding = size("padding", padding)
+        self.output_padding = size("output_padding", output_padding)
+        self.groups = size("groups", groups)
+        self.bias = bool(bias)
+        self.dilation = size("dilation", dilation)
+
+    def forward(self, shape):
+        channels, height, width = feature_map(shape)
+        require_same("in_channels", self.in_channels, channels, "channels")
+        sizes = [
+            compute(conv_transpose_output_size, n, self.kernel_size, self.stride, self.padding, self.output_padding, self.dilation)
+            for n in (height, width)
+        ]
+        # One MAC per weight per *input* position: the adjoint of a convolution from C_out to C_in.
+        return Effect(
+            (self.out_channels, *sizes),
+            compute(conv_transpose_params, self.in_channels, self.out_channels, self.kernel_size, self.groups, self.bias),
+            compute(conv_macs, self.out_channels, self.in_channels, self.kernel_size, height, width, self.groups),
+        )
+
+    def field(self, field, shape):
+        return field.transposed(self.kernel_size, self.stride, self.padding, self.dilation)
+
+
+class MaxPool2d(Layer):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        self.kernel_size = size("kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else size("stride", stride)
+        self.padding = size("padding", padding)
+        self.dilation = size("dilation", dilation)
+        self.ceil_mode = bool(ceil_mode)
+
+    def forward(self, shape):
+        channels, height, width = feature_map(shape)
+        return Effect((channels, *(compute(pool_output_size, n, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode) for n in (height, width))))
+
+    def field(self, field, shape):
+        return field.window(self.kernel_size, self.stride, self.padding, self.dilation)
+
+
+class AvgPool2d(MaxPool2d):
+    """count_include_pad changes the divisor, never the shape; average pooling has no dilation."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+        super().__init__(kernel_size, stride, padding, 1, False, ceil_mode)
+
+
+class AdaptiveAvgPool2d(Layer):
+    """Windows adapt to the input size, so the field is the whole input (global pooling)."""
+
+    def __init__(self, output_size):
+        pair = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+        if len(pair) != 2:
+            raise invalid("output_size", output_size, "must be one size or a pair (H, W)")
+        self.output_size = tuple(None if entry is None else size("output_size", entry) for entry in pair)
+
+    def forward(self, shape):
+        channels, height, width = feature_map(shape)
+        out_h, out_w = (n if wanted is None else wanted for wanted, n in zip(self.output_size, (height, width)))
+        for name, value in (("output_size", out_h), ("output_size", out_w)):
+            if isinstance(value, int) and value < 1:
+                raise invalid(name, value, "must be at least 1")
+        return Effect((channels, out_h, out_w))
+
+    def field(self, field, shape):
+        return None
+
+
+# ---- normalisation, linear, reshaping -----------------------------------------------------------
+# Normalisation is element-wise for the receptive field (K = 1), as Araujo et al. treat batch norm.
+
+
+class BatchNorm2d(Layer):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+        self.num_features = size("num_features", num_features)
+        self.affine = bool(affine)
+
+    def forward(self, shape):
+        channels = feature_map(shape)[0]
+        require_same("num_features", self.num_features, channels, "channels")
+        return Effect(shape, compute(batchnorm_params, self.num_features) if self.affine else 0)
+
+
+class GroupNorm(Layer):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True):
+        self.num_groups = size("num_groups", num_groups)
+        self.num_channels = size("num_channels", num_channels)
+        self.affine = bool(affine)
+
+    def forward(self, shape):
+        channels = feature_map(shape)[0]
+        require_same("num_channels", self.num_channels, channels, "channels")
+        if isinstance(self.num_channels, int) and isinstance(self.num_groups, int) and self.num_channels % self.num_groups:
+            raise invalid("num_groups", self.num_groups, f"must divide num_channels={self.num_channels}")
+        return Effect(shape, compute(batchnorm_params, self.num_channels) if self.affine else 0)
+
+
+class LayerNorm(Layer):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+        dims = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
+        self.normalized_shape = tuple(size("normalized_shape", entry) for entry in dims)
+        self.elementwise_affine = bool(elementwise_affine)
+
+    def forward(self, shape):
+        trailing = shape[len(shape) - len(self.normalized_shape):] if len(shape) >= len(self.normalized_shape) else ()
+        if len(trailing) != len(self.normalized_shape) or not all(map(same, trailing, self.normalized_shape)):
+            raise invalid("normalized_shape", self.normalized_shape, f"must equal the trailing sizes of its input {shape_text(shape)}")
+        return Effect(shape, compute(batchnorm_params, elements(self.normalized_shape)) if self.elementwise_affine else 0)
+
+
+class Linear(Layer):
+    """Acts on the last axis: per token on an L×D sequence, once on a flattened vector."""
+
+    def __init__(self, in_features, out_features, bias=True):
+        self.in_features = size("in_features", in_features)
+        self.out_features = size("out_features", out_features)
+        self.bias = bool(bias)
+
+    def forward(self, shape):
+        require_same("in_features", self.in_features, shape[-1], "last size")
+        positions = elements(shape[:-1])
+        return Effect(
+            (*shape[:-1], self.out_features),
+            compute(linear_params, self.in_features, self.out_features, self.bias),
+            positions * compute(linear_macs, self.in_features, self.out_features),
+        )
+
+    def field(self, field, shape):
+        return None if len(shape) == 3 else field  # along a spatial axis it mixes the whole row
+
+
+class Flatten(Layer):
+    """torch's dims count the batch: start_dim=1 is the first axis of the shapes here."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        if start_dim == 0 or end_dim == 0:
+            raise invalid("start_dim", start_dim, "the batch axis 0 is not part of the shapes analysed")
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, shape):
+        first = self.start_dim - 1 if self.start_dim > 0 else len(shape) + self.start_dim
+        last = self.end_dim - 1 if self.end_dim > 0 else len(shape) + self.end_dim
+        if not 0 <= first <= last < len(shape):
+            raise invalid("start_dim", self.start_dim, f"with end_dim={self.end_dim} selects no axes of {shape_text(shape)}")
+        return Effect((*shape[:first], elements(shape[first : last + 1]), *shape[last + 1 :]))
+
+    def field(self, field, shape):
+        return None
+
+
+# ---- transformer layers (ViT) -------------------------------------------------------------------
+
+
+class PatchEmbedding(Layer):
+    """A K = s = patch_size convolution whose output grid is read as a sequence of tokens (L = H'W')."""
+
+    def __init__(self, in_channels, embed_dim, patch_size):
+        self.in_channels = size("in_channels", in_channels)
+        self.embed_dim = size("embed_dim", embed_dim)
+        self.patch_size = size("patch_size", patch_size)
+
+    def forward(self, shape):
+        channels, height, width = feature_map(shape)
+        require_same("in_channels", self.in_channels, channels, "channels")
+        grid = [compute(conv_output_size, n, self.patch_size, self.patch_size) for n in (height, width)]
+        return Effect(
+            (grid[0] * grid[1], self.embed_dim),
+            compute(conv_params, self.in_channels, self.embed_dim, self.patch_size),
+            compute(conv_macs, self.in_channels, self.embed_dim, self.patch_size, *grid),
+        )
+
+    def field(self, field, shape):
+        return field.window(self.patch_size, self.patch_size)
+
+
+class ClassToken(Layer):
+    """Prepends one learned token: L×D → (L + 1)×D."""
+
+    def __init__(self, embed_dim):
+        self.embed_dim = size("embed_dim", embed_dim)
+
+    def forward(self, shape):
+        length, dim = tokens(shape)
+        require_same("embed_dim", self.embed_dim, dim, "token size")
+        return Effect((length + 1, dim), compute(embedding_params, 1, self.embed_dim))
+
+
+class PositionEmbedding(Layer):
+    """Adds a learned vector to each of a fixed number of tokens."""
+
+    def __init__(self, num_tokens, embed_dim):
+        self.num_tokens = size("num_tokens", num_tokens)
+        self.embed_dim = size("embed_dim", embed_dim)
+
+    def forward(self, shape):
+        length, dim = tokens(shape)
+        require_same("num_tokens", self.num_tokens, length, "token count")
+        require_same("embed_dim", self.embed_dim, dim, "token size")
+        return Effect(shape, compute(embedding_params, self.num_tokens, self.embed_dim))
+
+
+class MultiheadAttention(Layer):
+    """Self-attention on L×D tokens: packed Q, K, V projection, the two attention products, output projection."""
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False):
+        self.embed_dim = size("embed_dim", embed_dim)
+        self.num_heads = size("num_heads", num_heads)
+        self.bias = bool(bias)
+
+    def forward(self, shape):
+        length, dim = tokens(shape)
+        require_same("embed_dim", self.embed_dim, dim, "token size")
+        if isinstance(dim, int) and isinstance(self.num_heads, int) and dim % self.num_heads:
+            raise invalid("num_heads", self.num_heads, f"must divide embed_dim={dim}")
+        return Effect(
+            shape,
+            compute(linear_params, dim, 3 * dim, self.bias) + compute(linear_params, dim, dim, self.bias),
+            length * compute(linear_macs, dim, 3 * dim) + compute(attention_macs, length, dim) + length * compute(linear_macs, dim, dim),
+        )
+
+    def field(self, field, shape):
+        return None
+
+
+class SelectToken(Layer):
+    """Keeps one token of the sequence (ViT's classification token): L×D → D."""
+
+    def __init__(self, index=0):
+        self.index = index
+
+    def forward(self, shape):
+        length, dim = tokens(shape)
+        if isinstance(length, int) and not -length <= self.index < length:
+            raise invalid("index", self.index, f"must select one of the {length} tokens")
+        return Effect((dim,))
+
+    def field(self, field, shape):
+        return None
+
+
+# ---- composition --------------------------------------------------------------------------------
+
+
+def named_layers(layers: tuple[Any, ...], owner: str) -> tuple[tuple[str, Layer], ...]:
+    """Positional layers are named 0, 1, …; a single mapping gives its own names."""
+    if len(layers) == 1 and isinstance(layers[0], Mapping):
+        items = tuple((str(name), layer) for name, layer in layers[0].items())
+    else:
+        items = tuple((str(index), layer) for index, layer in enumerate(layers))
+    for name, layer in items:
+        if not isinstance(layer, Layer):
+            raise invalid(f"{owner}[{name}]", layer, "must be a symconv.nn layer")
+    return items
+
+
+class Container(Layer):
+    """A layer made of named children."""
+
+    children: tuple[tuple[str, Layer], ...] = ()
+
+    def __iter__(self) -> Iterable[Layer]:
+        return iter(layer for _, layer in self.children)
+
+    def __len__(self) -> int:
+        return len(self.children)
+
+    def __getitem__(self, key: int | str) -> Layer:
+        if isinstance(key, int):
+            return self.children[key][1]
+        for name, layer in self.children:
+            if name == key:
+                return layer
+        raise KeyError(key)
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n  ({name}): " + repr(layer).replace("\n", "\n  ") for name, layer in self.children)
+        return f"{self.kind}({inner}\n)"
+
+
+class Sequential(Container):
+    def __init__(self, *layers):
+        self.children = named_layers(layers, "Sequential")
+
+    def trace(self, signal, walk):
+        for name, layer in self.children:
+            signal = walk.visit(layer, name, signal)
+        return signal
+
+
+class Residual(Container):
+    """body(x) + shortcut(x) (None: identity), then an optional activation (ResNet's ReLU after the sum).
+
+    Paths: the body's layers are listed under the Residual's own path (a Sequential body gives
+    ``layer3.1.conv2``), the shortcut under ``.shortcut``, the activation under ``.activation``; the
+    sum is the row of kind ``Add`` at the Residual's path.
+    """
+
+    def __init__(self, body, shortcut=None, activation=None):
+        named = {"body": body, "shortcut": shortcut, "activation": activation}
+        self.children = named_layers(({name: layer for name, layer in named.items() if layer is not None},), "Residual")
+        self.body, self.shortcut, self.activation = body, shortcut, activation
+
+    def trace(self, signal, walk):
+        body = walk.visit(self.body, "", signal)
+        shortcut = signal if self.shortcut is None else walk.visit(self.shortcut, "shortcut", signal)
+        summed = add(walk, "", body, shortcut)
+        return summed if self.activation is None else walk.visit(self.activation, "activation", summed)
+
+
+def add(walk: Any, name: str, left: Signal, right: Signal) -> Signal:
+    """The element-wise sum of two paths: shapes must agree; each unit sees what it sees along both."""
+    if len(left.shape) != len(right.shape) or not all(map(same, left.shape, right.shape)):
+        raise walk.fail(f"cannot add the body's output {shape_text(left.shape)} to the shortcut's {shape_text(right.shape)}: shapes must agree")
+    return walk.merge("Add", name, left.shape, (left, right))
+
+
+class Concat(Container):
+    """Channel concatenation of branches; with ``crop=True`` every branch is centre-cropped to the
+    spatial size t of the last one first (U-Net's copy and crop), dropping ⌊(n − t)/2⌋ leading rows
+    and columns of a size-n map."""
+
+    def __init__(self, *branches, crop=False):
+        self.children = named_layers(branches, "Concat")
+        self.crop = bool(crop)
+
+    def trace(self, signal, walk):
+        outputs = [walk.visit(branch, name, signal) for name, branch in self.children]
+        for (name, _), output in zip(self.children, outputs):
+            if len(output.shape) != 3:
+                raise walk.fail(f"branch {name} gives {shape_text(output.shape)}, not a C×H×W feature map")
+        target = outputs[-1].shape[1:]
+        for (name, _), output in zip(self.children, outputs):
+            spatial = output.shape[1:]
+            if self.crop:
+                # A crop needs room; symbolic sizes cannot be compared for every input, so they pass.
+                numeric = all(isinstance(n, int) for n in (*spatial, *target))
+                if numeric and any(n < t for n, t in zip(spatial, target)):
+                    raise walk.fail(f"branch {name} gives {shape_text(spatial)}, smaller than the last branch's {shape_text(target)}: cannot crop")
+            elif not all(map(same, spatial, target)):
+                raise walk.fail(f"branch {name} gives {shape_text(spatial)}, the last branch {shape_text(target)}: spatial sizes must agree")
+        if self.crop:  # a cropped branch's unit u is its uncropped unit u + ⌊(n − t)/2⌋ (along the width)
+            outputs = [Signal(output.shape, output.field and output.field.cropped((output.shape[2] - target[1]) // 2)) for output in outputs]
+        channels = sum(output.shape[0] for output in outputs)
+        return walk.merge("Concat", "", (channels, *target), outputs)
+
+
+# ---- composite blocks (torchvision's ViT) --------------------------------------------------------
+
+
+class MLP(Sequential):
+    """torchvision's MLPBlock: Linear, GELU, Dropout, Linear, Dropout (children 0 … 4)."""
+
+    def __init__(self, in_features, hidden_features, dropout=0.0):
+        super().__init__(Linear(in_features, hidden_features), GELU(), Dropout(dropout), Linear(hidden_features, in_features), Dropout(dropout))
+
+
+class EncoderBlock(Container):
+    """A pre-norm transformer block: x + attention(ln_1(x)), then y + mlp(ln_2(y)) (torchvision's names).
+
+    The two sums are the ``Add`` rows ``.add_1`` and ``.add_2``.
+    """
+
+    def __init__(self, num_heads, hidden_dim, mlp_dim, dropout=0.0, attention_dropout=0.0, layer_norm_eps=1e-6):
+        self.children = (
+            ("ln_1", LayerNorm(hidden_dim, eps=layer_norm_eps)),
+            ("self_attention", MultiheadAttention(hidden_dim, num_heads, dropout=attention_dropout)),
+            ("dropout", Dropout(dropout)),
+            ("ln_2", LayerNorm(hidden_dim, eps=layer_norm_eps)),
+            ("mlp", MLP(hidden_dim, mlp_dim, dropout)),
+        )
+
+    def trace(self, signal, walk):
+        attended = signal
+        for name in ("ln_1", "self_attention", "dropout"):
+            attended = walk.visit(self[name], name, attended)
+        signal = add(walk, "add_1", attended, signal)
+        transformed = walk.visit(self["mlp"], "mlp", walk.visit(self["ln_2"], "ln_2", signal))
+        return add(walk, "add_2", transformed, signal)
+
+
+__all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BatchNorm2d",
+    "ClassToken",
+    "Concat",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Dropout",
+    "Effect",
+    "Field",
+    "EncoderBlock",
+    "Flatten",
+    "GELU",
+    "GroupNorm",
+    "Hardswish",
+    "Identity",
+    "Layer",
+    "LayerNorm",
+    "Linear",
+    "MLP",
+    "MaxPool2d",
+    "MultiheadAttention",
+    "PatchEmbedding",
+    "PositionEmbedding",
+    "ReLU",
+    "ReLU6",
+    "Residual",
+    "SelectToken",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Signal",
+    "SymconvError",
+]
