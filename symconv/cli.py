@@ -16,7 +16,7 @@ from typing import Sequence
 from symconv.errors import SymconvError, invalid
 
 FORMATS = ("text", "latex", "markdown", "json")
-COMMAND_MODULES: tuple[str, ...] = ("symconv.variants_cli",)
+COMMAND_MODULES: tuple[str, ...] = ("symconv.analyze_cli", "symconv.variants_cli", "symconv.explore_cli")
 
 
 class _Parser(argparse.ArgumentParser):
