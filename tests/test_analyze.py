@@ -78,9 +78,10 @@ def measured_field(model, channels: int, size: int) -> tuple[int, Fraction]:
     """Widest span of input columns one output column depends on, and the input step per output column.
 
     Input i is a column of ones at x = i; with weights 1 and biases 0 (batch norm: scale 1, shift 0,
-    running statistics 0 and 1) every layer maps positive to
-    positive and zero to zero, so output column x depends on input column i exactly when it is positive.
-    The step is the slope of the start of the widest fields across output columns.
+    running statistics 0 and 1) every layer maps positive to positive and zero to zero, so output
+    column x depends on input column i exactly when it is positive. The step is the translation
+    symmetry of that dependence: moving P output columns moves the dependence by Q input columns,
+    away from the borders; the smallest such P gives j = Q/P.
     """
     inputs = torch.zeros(size, channels, size, size, dtype=torch.float64)
     for column in range(size):
@@ -89,22 +90,23 @@ def measured_field(model, channels: int, size: int) -> tuple[int, Fraction]:
         for name, parameter in model.named_parameters():
             parameter.fill_(0 if name.endswith("bias") else 1)
         depends = model(inputs).amax(dim=(1, 2)) > 0  # [input column, output column]
-    fields = {}
-    for column in range(depends.shape[1]):
-        seen = depends[:, column].nonzero().flatten().tolist()
-        if seen:
-            fields[column] = (seen[0], seen[-1] - seen[0] + 1)
-    if not fields:
+    spans = [column.nonzero().flatten().tolist() for column in depends.T]
+    # A field that reaches the border of the input is cut off there: it does not show the layer's width.
+    widths = [seen[-1] - seen[0] + 1 for seen in spans if seen and seen[0] > 0 and seen[-1] < size - 1]
+    if not widths:
         return 0, None
-    widest = max(span for _, span in fields.values())
-    starts = {column: start for column, (start, span) in fields.items() if span == widest}
-    last = max(starts)
-    for period in range(1, depends.shape[1]):  # the widest fields repeat with a period: their slope is j
-        if all(column + period in starts for column in starts if column + period <= last):
-            shifts = {starts[column + period] - start for column, start in starts.items() if column + period <= last}
-            if len(shifts) == 1:
-                return widest, Fraction(shifts.pop(), period)
-    return widest, None
+    margin = max(widths) + 1
+    outputs = depends.shape[1]
+    for period in range(1, 13):
+        for shift in range(0, 8 * period + 1):
+            rows = slice(margin, size - margin - shift)
+            if rows.start >= rows.stop or outputs <= period:
+                break
+            here = depends[rows, : outputs - period]
+            there = depends[margin + shift : size - margin, period:]
+            if here.any() and torch.equal(here, there):
+                return max(widths), Fraction(shift, period)
+    return max(widths), None
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
