@@ -80,7 +80,9 @@ class Row:
 class Report:
     """Totals and rows of one analysis; values are ints (and Fractions) or sympy expressions.
 
-    ``receptive_field`` and ``jump`` are those of the last layer that still has spatial extent.
+    ``receptive_field`` and ``jump`` are those of the last layer that still has spatial extent, along
+    the width (see ``symconv.nn.Field``); a unit of a multi-path network sees the union of what its
+    paths see, which for aligned paths is the widest path.
     """
 
     params: Any
@@ -346,7 +348,7 @@ def format_table(report: Report) -> str:
 def _shape_cell(shape: tuple[Any, ...]) -> str:
     from symconv.render.text import value_text
 
-    return "×".join(value_text(entry) for entry in shape)
+    return "×".join(f"({value_text(entry)})" if is_sympy(entry) and not entry.is_Atom else value_text(entry) for entry in shape)
 
 
 def json_value(value: Any) -> Any:
@@ -411,7 +413,7 @@ def report_derivations(report: Report) -> tuple[Any, ...]:
     ]
     for kind, entry in kinds.items():
         nonzero = {value: count for value, count in entry["macs"].items() if not (isinstance(value, int) and value == 0)}
-        if nonzero and len(nonzero) + (kind in report.macs_by_op) > 1:
+        if sum(nonzero.values()) > 1:  # a kind with one counted layer needs no assembly
             blocks.append(Text(f"{kind} layers, grouped by their MACs (number of layers × MACs of one):"))
             blocks.append(derive_expression(weighted_sum(nonzero.values(), nonzero.keys()), lhs=f"MACs_{kind}", unit="MACs"))
     params = [values[1] for values in counted.values() if not (isinstance(values[1], int) and values[1] == 0)]

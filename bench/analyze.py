@@ -1,0 +1,129 @@
+"""Benchmark: `symconv analyze resnet50` as a whole process against a torchinfo-like torch summary.
+
+The baseline builds the same ResNet-50 in plain torch in a fresh process, counts its parameters and
+runs one forward pass with hooks recording every module's output shape (what torchinfo's summary
+does). Both are medians of whole-process wall times. Then: symbolic ResNet-152 in H and W, and a
+1,000-layer chain against a 500-layer one (the walk should cost linear time).
+
+Run: python bench/analyze.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TORCH_SUMMARY = r"""
+import torch
+from torch import nn
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, cin, width, stride):
+        super().__init__()
+        out = 4 * width
+        self.conv1, self.bn1 = nn.Conv2d(cin, width, 1, bias=False), nn.BatchNorm2d(width)
+        self.conv2, self.bn2 = nn.Conv2d(width, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width)
+        self.conv3, self.bn3 = nn.Conv2d(width, out, 1, bias=False), nn.BatchNorm2d(out)
+        self.relu = nn.ReLU()
+        self.downsample = None
+        if stride != 1 or cin != out:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        return self.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+channels = 64
+for index, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
+    for block in range(blocks):
+        layers.append(Bottleneck(channels, width, 2 if block == 0 and index > 0 else 1))
+        channels = 4 * width
+model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000)).eval()
+shapes = []
+for name, module in model.named_modules():
+    module.register_forward_hook(lambda module, inputs, output, name=name: shapes.append((name, tuple(output.shape))))
+params = sum(p.numel() for p in model.parameters())
+with torch.no_grad():
+    model(torch.zeros(1, 3, 224, 224))
+print(params, len(shapes))
+"""
+
+SYMBOLIC = r"""
+import time
+start = time.perf_counter()
+from symconv.analyze import analyze
+from symconv.models import resnet152
+report = analyze(resnet152(), (3, "H", "W"))
+analysed = time.perf_counter()
+report.subs(H=224, W=224)
+print(analysed - start, time.perf_counter() - analysed)
+"""
+
+
+def whole_process(command: list[str], runs: int, env: dict[str, str]) -> float:
+    """Median wall time of ``command`` run ``runs`` times (after one warm-up run)."""
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, env=env)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def chain_time(layers: int, repeats: int = 5) -> float:
+    from symconv import nn
+    from symconv.analyze import analyze
+
+    network = nn.Sequential(*(nn.Conv2d(8, 8, 3, padding=1) if index % 2 == 0 else nn.ReLU() for index in range(layers)))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        analyze(network, (8, 32, 32))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+
+    # Bytecode cached as in any installed package, but outside the repository.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "symconv-bench-pycache")
+    script = Path(sys.executable).with_name("symconv")
+    symconv = [str(script)] if script.exists() else [sys.executable, "-m", "symconv.cli"]
+
+    python = whole_process([sys.executable, "-c", "pass"], runs, env)
+    analyze = whole_process([*symconv, "analyze", "resnet50"], runs, env)
+    summary = whole_process([sys.executable, "-c", TORCH_SUMMARY], max(3, runs // 2), env)
+    print(f"python start-up                          {python * 1000:8.1f} ms")
+    print(f"symconv analyze resnet50 (whole process) {analyze * 1000:8.1f} ms")
+    print(f"torch ResNet-50 summary (whole process)  {summary * 1000:8.1f} ms")
+    print(f"ratio                                    {summary / analyze:8.1f}x faster")
+
+    timings = []
+    for _ in range(3):
+        result = subprocess.run([sys.executable, "-c", SYMBOLIC], check=True, capture_output=True, text=True, env=env)
+        timings.append(tuple(map(float, result.stdout.split())))
+    walk, evaluate = statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)
+    print(f"symbolic ResNet-152 in H, W (fresh process, sympy import included) {walk:.2f} s; first subs {evaluate * 1000:.0f} ms")
+
+    short, long = chain_time(500), chain_time(1000)
+    print(f"chain of 500 layers {short * 1000:.1f} ms, of 1,000 layers {long * 1000:.1f} ms: ratio {long / short:.2f} (2 is linear)")
+
+
+if __name__ == "__main__":
+    main()
