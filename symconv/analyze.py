@@ -16,17 +16,12 @@ from typing import Any, Callable, Mapping
 
 from symconv.derive import derive_expression, weighted_sum
 from symconv.errors import SymconvError, invalid
-from symconv.formula import formula
-from symconv.nn import Field, Layer, Signal, elements, shape_text, size
+from symconv.formulas import elementwise_macs
+from symconv.nn import Layer, Signal, elements, shape_text, size
+from symconv.receptive_field import Field
 from symconv.solution import Table, Text
 from symconv.transform import constant
 from symconv.values import exact, is_sympy
-
-
-@formula("macs", "MACs")
-def elementwise_macs(elements, per_element):
-    """A charge per tensor element, as fvcore counts normalisation and adaptive pooling."""
-    return per_element * elements
 
 
 # fvcore's FlopCountAnalysis (one "flop" per multiply-accumulate) on top of the layers' own MACs:

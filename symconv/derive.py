@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Literal, Mapping
 
 from symconv.formula import Formula, return_expression
-from symconv.transform import constant, evaluate, expand_calls, is_value, reduce_once, substitute
+from symconv.transform import constant, expand_calls, is_value, reduce_once, substitute
 from symconv.values import exact, is_symbolic
 
 StepKind = Literal["formula", "substitution", "evaluation", "simplification", "result"]

@@ -79,6 +79,10 @@ def _check_conv_counts(values: Mapping[str, Any]) -> None:
             require_at_least(1, values, size)
 
 
+def _check_tokens(values: Mapping[str, Any]) -> None:
+    require_at_least(1, values, *(name for name in ("tokens", "embed_dim", "elements") if name in values))
+
+
 def _check_features(values: Mapping[str, Any]) -> None:
     require_at_least(1, values, *(name for name in ("in_features", "out_features", "num_features") if name in values))
 
@@ -155,3 +159,21 @@ def depthwise_separable_params(in_channels, out_channels, kernel_size, bias=Fals
 def depthwise_separable_macs(in_channels, out_channels, kernel_size, out_h, out_w):
     """Multiply-accumulates of a depthwise convolution followed by a pointwise one, bias excluded."""
     return conv_macs(in_channels, in_channels, kernel_size, out_h, out_w, in_channels) + conv_macs(in_channels, out_channels, 1, out_h, out_w)
+
+
+@formula("macs", "MACs", check=_check_tokens)
+def attention_macs(tokens, embed_dim):
+    """Multiply-accumulates of the two attention products, Q K^T and A V, summed over the heads."""
+    return 2 * tokens**2 * embed_dim
+
+
+@formula("params", "parameters", check=_check_tokens)
+def embedding_params(tokens, embed_dim):
+    """Learnable parameters of a learned embedding: one vector per token."""
+    return tokens * embed_dim
+
+
+@formula("macs", "MACs")
+def elementwise_macs(elements, per_element):
+    """A charge per tensor element, as fvcore counts normalisation and adaptive pooling."""
+    return per_element * elements

@@ -47,6 +47,11 @@ NOTATION: dict[str, Notation] = {
     "receptive_field_in": Notation("r_{l-1}", "r_(l-1)"),
     "jump_in": Notation("j_{l-1}", "j_(l-1)"),
     "start_in": Notation("u_{l-1}", "u_(l-1)", _INTEGER),
+    # sequences and element-wise charges
+    "tokens": Notation("L", "L"),
+    "embed_dim": Notation("D", "D"),
+    "elements": Notation("E", "E"),
+    "per_element": Notation("c", "c"),
     # results
     "n_out": Notation(r"N_{\text{out}}", "N_out"),
     "effective_kernel_size": Notation(r"K_{\text{eff}}", "K_eff"),

@@ -17,7 +17,8 @@ def is_symbolic(value: Any) -> bool:
 
 
 def is_sympy(value: Any) -> bool:
-    return hasattr(value, "free_symbols") and hasattr(value, "subs")
+    # Asked of the type: free_symbols on an instance walks the whole expression.
+    return hasattr(type(value), "free_symbols") and hasattr(type(value), "subs")
 
 
 def is_array(value: Any) -> bool:
@@ -77,3 +78,14 @@ def _elementwise(builtin: Callable[[Any, Any], Any], numpy_name: str, sympy_name
 
 minimum = _elementwise(min, "minimum", "Min")
 maximum = _elementwise(max, "maximum", "Max")
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal sizes: ints compare; symbolic sizes must be the same expression for every input size."""
+    if a == b:
+        return True
+    if is_sympy(a) or is_sympy(b):
+        import sympy
+
+        return sympy.expand(a - b) == 0
+    return False
