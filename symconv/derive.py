@@ -164,6 +164,9 @@ def _python_tree(value: Any) -> ast.expr:
 
 
 def _simplify(value: Any) -> Any:
+    """A rational function in lowest terms (cancel: fast and canonical); anything else through simplify."""
     import sympy
 
+    if value.is_rational_function(*value.free_symbols):
+        return sympy.cancel(value)
     return sympy.simplify(value)
