@@ -3,6 +3,7 @@
 from fractions import Fraction
 
 from symconv import Exercise, Rounded, Table, Text, Worked, derive, linear_params, symbols
+from symconv.variants import Choice, IntRange, MainAnswer
 
 
 # Where the chapter's feature maps come from, named when the parameters match one.
@@ -75,4 +76,11 @@ EXERCISE = Exercise(
     defaults={"channels": 512, "height": 7, "width": 7, "classes": 1000},
     solve=solve,
     topics=("parameters", "global average pooling", "regularisation"),
+    domains={
+        "channels": Choice(256, 512, 1024, 2048),
+        "height": IntRange(3, 14),
+        "width": IntRange(3, 14),
+        "classes": Choice(10, 100, 200, 1000),
+    },
+    main_answer=MainAnswer("flatten_head_params", "the parameters of the classifier on the flattened map"),
 )

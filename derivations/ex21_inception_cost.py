@@ -5,6 +5,7 @@ from fractions import Fraction
 from symconv import Exercise, Rounded, Table, Text, Worked, conv_macs, conv_params, derive, symbols
 
 from ._shared import MAC_CONVENTION
+from symconv.variants import Choice, Constraint, MainAnswer
 
 
 def factorised_macs(MACs_reduce, MACs_conv):
@@ -93,4 +94,12 @@ EXERCISE = Exercise(
     defaults={"channels": 256, "reduction": 64, "kernel_size": 5, "size": 28},
     solve=solve,
     topics=("MACs", "Inception", "bottleneck"),
+    domains={
+        "channels": Choice(128, 192, 256, 480, 512),
+        "reduction": Choice(16, 32, 48, 64, 96, 128),
+        "kernel_size": Choice(3, 5, 7),
+        "size": Choice(7, 14, 28, 56),
+    },
+    constraints=(Constraint("the 1×1 layer reduces the width", lambda p: p["reduction"] < p["channels"]),),
+    main_answer=MainAnswer("macs_factorised", "the multiply-accumulates of the reduced (1×1 then K×K) version"),
 )

@@ -1,6 +1,7 @@
 """Exercise 25: the size of a YOLO output tensor, term by term."""
 
 from symconv import Exercise, Table, Text, Worked, derive
+from symconv.variants import Choice, IntRange, MainAnswer
 
 
 def cell_depth(B, C):
@@ -65,4 +66,6 @@ EXERCISE = Exercise(
     defaults={"grid": 13, "boxes": 5, "classes": 80},
     solve=solve,
     topics=("detection", "YOLO", "output size"),
+    domains={"grid": IntRange(7, 19), "boxes": IntRange(1, 9), "classes": Choice(20, 80, 91)},
+    main_answer=MainAnswer("outputs", "the number of values in the output"),
 )

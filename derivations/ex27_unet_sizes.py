@@ -3,6 +3,7 @@
 from symconv import Exercise, SymconvError, Table, Text, Worked, conv_output_size, conv_transpose_output_size, derive, pool_output_size
 from symconv.errors import invalid
 from symconv.solution import Levels
+from symconv.variants import Constraint, IntRange, MainAnswer
 
 
 def crop_per_side(N_skip, N_up):
@@ -35,6 +36,15 @@ def size_chain(n, depth, kernel_size):
     n = conv_output_size(n, 1)
     rows.append(("1×1 conv to classes", n))
     return rows, skips, ups[::-1], bottom, n
+
+
+def _fits(size, depth, kernel_size):
+    """The U can be followed from this input size: no map shrinks below one pixel."""
+    try:
+        size_chain(size, depth, kernel_size)
+    except SymconvError:
+        return False
+    return True
 
 
 def solve(params):
@@ -117,4 +127,7 @@ EXERCISE = Exercise(
     defaults={"input_size": 572, "depth": 4, "kernel_size": 3},
     solve=solve,
     topics=("output size", "U-Net", "transposed convolution", "skip connections"),
+    domains={"input_size": IntRange(188, 700)},
+    constraints=(Constraint("every level keeps at least one pixel", lambda p: _fits(p["input_size"], p["depth"], p["kernel_size"])),),
+    main_answer=MainAnswer("output_size", "the output size along one axis"),
 )

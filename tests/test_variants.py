@@ -502,3 +502,23 @@ def test_roster_errors_name_the_file_line(tmp_path):
     roster.write_text('id,name\n\ns1,Ada\n\ns1,"Bob"\n', encoding="utf-8")
     with pytest.raises(SymconvError, match=r"student id 's1' appears twice \(lines 3 and 5\)"):
         variants.read_roster(roster)
+
+
+@pytest.mark.parametrize("number", [14, 21, 25])
+def test_architecture_variants_against_torch(number):
+    """Variants of the newer parametrised exercises: every main answer recomputed by torch."""
+    for variant in variants.sample(exercises.get(number), seed=11, count=15):
+        p, answers = variant.params, variant.solution().answers
+        if number == 14:
+            head = torch.nn.Linear(p["channels"] * p["height"] * p["width"], p["classes"], device="meta")
+            assert answers["flatten_head_params"] == sum(t.numel() for t in head.parameters())
+        elif number == 21:
+            k, c, r = p["kernel_size"], p["channels"], p["reduction"]
+            reduced = torch.nn.Sequential(torch.nn.Conv2d(c, r, 1, bias=False), torch.nn.Conv2d(r, c, k, padding=k // 2, bias=False))
+            with FlopCounterMode(display=False) as counter:
+                reduced(torch.zeros(1, c, p["size"], p["size"], device="meta"))
+            assert answers["macs_factorised"] == counter.get_total_flops() // 2
+        else:
+            head = torch.nn.Conv2d(1024, 5 * p["boxes"] + p["classes"], 1, device="meta")
+            shape = head(torch.zeros(1, 1024, p["grid"], p["grid"], device="meta")).shape
+            assert answers["outputs"] == shape[1] * shape[2] * shape[3]
