@@ -22,3 +22,14 @@ def solve_json(capsys):
         return json.loads(capsys.readouterr().out)
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tests use tiny tensors: thread hand-offs would cost more than the arithmetic (and CI has 2 cores)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -24,14 +24,6 @@ from symconv.solution import Table  # noqa: E402
 from test_nn_torch import build  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ---- receptive field: measured by propagating input columns through a positive torch network ------
 
 

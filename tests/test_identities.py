@@ -92,19 +92,6 @@ def test_identities_feed_solve_for():
     assert widest.smallest == 4 and Fraction(9 * 4, 81) <= Fraction(1, 2) < Fraction(9 * 3, 49)
 
 
-def zoo_available():
-    try:
-        import symconv.analyze  # noqa: F401
-        import symconv.models  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_zoo = pytest.mark.skipif(not zoo_available(), reason="the network zoo (symconv.models, symconv.analyze) is not integrated yet")
-
-
-@needs_zoo
 def test_resnet50_macs_in_h_and_w_meet_the_published_count():
     identity = model_macs("resnet50")
     assert identity(H=224, W=224) == 4_089_184_256  # torchvision / calflops MACs, bias excluded
@@ -114,6 +101,5 @@ def test_resnet50_macs_in_h_and_w_meet_the_published_count():
     assert identity(H=223, W=223) == identity(H=224, W=224)  # the floors make stairs
 
 
-@needs_zoo
 def test_resnet18_macs_in_h_and_w_meet_the_published_count():
     assert model_macs("resnet18")(H=224, W=224) == 1_813_561_344 + 512_000

@@ -18,14 +18,6 @@ from symconv.errors import SymconvError  # noqa: E402
 MERGES = ("Add", "Concat")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ---- torch twins, module names = symconv paths ---------------------------------------------------
 
 

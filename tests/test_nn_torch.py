@@ -14,15 +14,6 @@ import symconv.nn as sn  # noqa: E402
 from symconv.analyze import analyze  # noqa: E402
 from symconv.errors import SymconvError  # noqa: E402
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: thread hand-offs would cost more than the arithmetic (and the machine is shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 ACTIVATIONS = ("ReLU", "ReLU6", "SiLU", "GELU", "Sigmoid", "Hardswish", "Dropout", "Identity")
 MERGES = ("Add", "Concat")
 

@@ -183,19 +183,6 @@ def test_the_command_module_imports_neither_sympy_nor_numpy():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
 
 
-def zoo_available():
-    try:
-        import symconv.analyze  # noqa: F401
-        import symconv.models  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_zoo = pytest.mark.skipif(not zoo_available(), reason="the network zoo (symconv.models, symconv.analyze) is not integrated yet")
-
-
-@needs_zoo
 def test_resnet50_macs_against_input_size_step_with_the_floors(run):
     stairs = model_sweep("resnet50", range(193, 257))
     macs = dict(zip(stairs.column("size"), stairs.column("macs")))
