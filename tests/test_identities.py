@@ -2,7 +2,6 @@
 
 from fractions import Fraction
 
-import pytest
 import torch
 import torch.nn.functional as F
 
