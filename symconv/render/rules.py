@@ -9,7 +9,9 @@ from typing import Any
 from symconv.symbols import latex_name
 
 # Functions a formula may call, as they are written: minimum(a, b) is min(a, b).
-FUNCTION_NAMES: dict[str, str] = {"minimum": "min", "maximum": "max"}
+FUNCTION_NAMES: dict[str, str] = {"minimum": "min", "maximum": "max", "Min": "min", "Max": "max"}
+# Functions written as brackets in plain text (sympy prints them as calls).
+BRACKETS: dict[str, tuple[str, str]] = {"floor": ("⌊", "⌋"), "ceiling": ("⌈", "⌉"), "Abs": ("|", "|")}
 
 # Binding strength of each node type; higher binds tighter. Floor division is bracketed by ⌊ ⌋.
 PRECEDENCE: dict[type[ast.AST], int] = {

@@ -9,7 +9,7 @@ from typing import Any
 
 from symconv.derive import Derivation
 from symconv.solution import Bars, Equation, Grids, Levels, Rounded, Solution, Table, Text, fill
-from symconv.render.rules import ATOM, FUNCTION_NAMES, decimal_approximation, implicit_product, precedence, word_columns
+from symconv.render.rules import ATOM, BRACKETS, FUNCTION_NAMES, decimal_approximation, implicit_product, precedence, word_columns
 from symconv.symbols import text_name
 from symconv.values import is_array, is_sympy
 
@@ -74,6 +74,9 @@ class TextPrinter:
     def _print_Call(self, node: ast.Call) -> str:
         name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
         arguments = ", ".join(self.doprint(argument) for argument in node.args)
+        if name in BRACKETS and len(node.args) == 1:
+            left, right = BRACKETS[name]
+            return f"{left}{arguments}{right}"
         return f"{FUNCTION_NAMES.get(name, name)}({arguments})"
 
     def _print_IfExp(self, node: ast.IfExp) -> str:
