@@ -11,7 +11,6 @@ rule they test (pooling's 2p ≤ K, an output of at least 1) joins the condition
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping
@@ -33,17 +32,30 @@ from symconv.integer_sets import (
     unevaluated_floor,
 )
 from symconv.inverse_trace import recorded_checks
+from symconv.inverse_working import (
+    COMPARISON_NODES,
+    WRITTEN,
+    WRITTEN_LATEX,
+    Line,
+    Quotient,
+    chain,
+    compare,
+    condition_line,
+    exact_text,
+    fraction_parts,
+    partial_evaluations,
+    relation_tree,
+    set_text,
+    working_tree,
+)
 from symconv.symbols import notation, symbol, text_name
-from symconv.transform import BINARY_OPERATORS, COMPARISONS, constant, is_value, reduce_once, substitute
+from symconv.transform import BINARY_OPERATORS, COMPARISONS, constant, substitute
 from symconv.values import exact, is_symbolic, is_sympy
 
-# Written relation → the comparison node of a working line.
-COMPARISON_NODES: dict[str, type[ast.cmpop]] = {"=": ast.Eq, ">=": ast.GtE, ">": ast.Gt, "<=": ast.LtE, "<": ast.Lt}
-# Other spellings a user may type; longest first so ">=" is not read as ">".
+# Spellings a user may type for a relation; longest first so ">=" is not read as ">".
 SPELLINGS: tuple[tuple[str, str], ...] = (
     ("==", "="), (">=", ">="), ("<=", "<="), ("≥", ">="), ("≤", "<="), ("=", "="), (">", ">"), ("<", "<"),
 )
-WRITTEN = {"=": "=", ">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 
 FLOOR_RULE = "⌊u⌋ = m exactly when m ≤ u < m + 1"
 FLOOR_RULES = {
@@ -53,27 +65,6 @@ FLOOR_RULES = {
     "<=": "⌊u⌋ ≤ m exactly when u < ⌊m⌋ + 1",
     "<": "⌊u⌋ < m exactly when u < m rounded up",
 }
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of the working: a relation tree (or None for prose only) and why it follows."""
-
-    tree: ast.expr | None
-    reason: str = ""
-
-    def __repr__(self) -> str:
-        from symconv.render.text import expression_text
-
-        body = expression_text(self.tree) if self.tree is not None else ""
-        return "    ".join(part for part in (body, f"({self.reason})" if self.reason else "") if part)
-
-    def _repr_latex_(self) -> str:
-        from symconv.render.latex import escape_text, expression_latex
-
-        body = expression_latex(self.tree) if self.tree is not None else ""
-        reason = rf"\quad \text{{{escape_text(self.reason)}}}" if self.reason else ""
-        return f"${body}{reason}$"
 
 
 @dataclass(frozen=True)
@@ -132,13 +123,13 @@ class Inversion:
 
     def question_text(self) -> str:
         known = ", ".join(
-            text_name(name) if _is_own_symbol(name, value) else f"{text_name(name)} = {_value_text(value)}"
+            text_name(name) if _is_own_symbol(name, value) else f"{text_name(name)} = {exact_text(value)}"
             for name, value in self.known.items()
         )
         relation = WRITTEN[self.relation]
         written = text_name(self.unknown)
         named = written if written == self.unknown else f"{written} ({self.unknown})"
-        head = f"{self.source}: all whole {named} with {text_name(self.result)} {relation} {_value_text(self.target)}"
+        head = f"{self.source}: all whole {named} with {text_name(self.result)} {relation} {exact_text(self.target)}"
         return head + (f", given {known}" if known else "")
 
     def text(self) -> str:
@@ -174,7 +165,7 @@ class Inversion:
             f"${latex_name(name)}$" if _is_own_symbol(name, value) else f"${latex_name(name)} = {value_latex(_known_value(value))}$"
             for name, value in self.known.items()
         )
-        relation = {"=": "=", ">=": r"\geq", ">": ">", "<=": r"\leq", "<": "<"}[self.relation]
+        relation = WRITTEN_LATEX[self.relation]
         head = (
             f"{escape_text(self.source)}: all whole ${latex_name(self.unknown)}$ with "
             f"${latex_name(self.result)} {relation} {value_latex(_known_value(self.target))}$"
@@ -313,7 +304,7 @@ def _formula_problem(formula: Formula, unknown: str, known: dict[str, Any]) -> _
         variable=variable,
         known=known,
         # A switch that is given (ceil_mode=False) settles its branch already in the general line.
-        general=_compare(ast.Name(id=formula.result, ctx=ast.Load()), "=", substitute(general, {name: value for name, value in values.items() if isinstance(value, bool)})),
+        general=compare(ast.Name(id=formula.result, ctx=ast.Load()), "=", substitute(general, {name: value for name, value in values.items() if isinstance(value, bool)})),
         condition_tree=tree,
         expression=expression,
         namespace=formula.namespace,
@@ -338,7 +329,7 @@ def _identity_problem(identity: Any, unknown: str, known: dict[str, Any]) -> _Pr
         unknown=unknown,
         variable=variable,
         known=known,
-        general=_compare(ast.Name(id=identity.result, ctx=ast.Load()), "=", constant(identity.closed_form)),
+        general=compare(ast.Name(id=identity.result, ctx=ast.Load()), "=", constant(identity.closed_form)),
         condition_tree=constant(expression),
         expression=expression,
         namespace={},
@@ -374,9 +365,9 @@ class _Solver:
     def solve(self) -> Inversion:
         problem = self.problem
         self.lines.append(Line(problem.general))
-        self.lines.append(Line(_compare(problem.condition_tree, self.relation, constant(exact(self.target)))))
-        for tree in _partial_evaluations(problem.condition_tree, problem.namespace):
-            self.lines.append(Line(_compare(tree, self.relation, constant(exact(self.target)))))
+        self.lines.append(Line(compare(problem.condition_tree, self.relation, constant(exact(self.target)))))
+        for tree in partial_evaluations(problem.condition_tree, problem.namespace):
+            self.lines.append(Line(compare(tree, self.relation, constant(exact(self.target)))))
         try:
             # On every solution of an equation the result is the target, so the result's checks see it.
             checked = problem.checks(self.target if self.relation == "=" else problem.expression)
@@ -398,7 +389,7 @@ class _Solver:
             if index == 1:
                 self.lines.append(Line(None, f"the rules of {problem.name} must hold too:"))
             if index >= 1:
-                self.lines.append(_condition_line(condition))
+                self.lines.append(condition_line(condition))
             eliminated.append(self._eliminate(condition))
         whole = self.sympy.And(*eliminated)
         solutions = self._symbolic_set(whole) if self.symbolic else self._numeric_set(whole)
@@ -446,7 +437,7 @@ class _Solver:
         if isolated is None:
             return condition
         relation, bound = isolated
-        self.lines.append(Line(_compare(_tree(extreme), relation, _tree(bound))))
+        self.lines.append(Line(compare(working_tree(extreme), relation, working_tree(bound))))
         parts = extreme.args
         is_min = isinstance(extreme, sympy.Min)
         both = relation in ((">=", ">") if is_min else ("<=", "<"))
@@ -471,16 +462,16 @@ class _Solver:
             return condition
         relation, bound = isolated
         inner = floor.args[0]
-        self.lines.append(Line(_compare(_tree(floor), relation, _tree(bound))))
+        self.lines.append(Line(compare(working_tree(floor), relation, working_tree(bound))))
         if relation == "=":
             if bound.is_integer is False:
-                self.lines.append(Line(None, f"a floor is a whole number and {_value_text(bound)} is not"))
+                self.lines.append(Line(None, f"a floor is a whole number and {exact_text(bound)} is not"))
                 return sympy.false
             low, high = bound, bound + 1
-            numerator, denominator = _fraction(inner)
-            self.lines.append(Line(_chain(low, "<=", _Quotient(numerator, denominator), "<", high), FLOOR_RULE))
+            numerator, denominator = fraction_parts(inner)
+            self.lines.append(Line(chain(low, "<=", Quotient(numerator, denominator), "<", high), FLOOR_RULE))
             if denominator != 1 and denominator.is_positive:
-                self.lines.append(Line(_chain(denominator * low, "<=", numerator, "<", denominator * high), f"multiply by {_value_text(denominator)} > 0"))
+                self.lines.append(Line(chain(denominator * low, "<=", numerator, "<", denominator * high), f"multiply by {exact_text(denominator)} > 0"))
                 low, inner, high = denominator * low, numerator, denominator * high
             window = sympy.And(sympy.Le(low, inner), sympy.Lt(inner, high))
             self._solved_line(window)
@@ -492,8 +483,8 @@ class _Solver:
             "<=": ("<", sympy.floor(bound) + 1),
             "<": ("<", sympy.ceiling(bound)),
         }[relation]
-        numerator, denominator = _fraction(inner)
-        self.lines.append(Line(_compare(_tree(_Quotient(numerator, denominator)), relation, _tree(limit)), FLOOR_RULES[relation]))
+        numerator, denominator = fraction_parts(inner)
+        self.lines.append(Line(compare(working_tree(Quotient(numerator, denominator)), relation, working_tree(limit)), FLOOR_RULES[relation]))
         return self._clear_denominators(relational(relation, inner, limit))
 
     def _clear_denominators(self, condition: Any) -> Any:
@@ -504,15 +495,15 @@ class _Solver:
         left, right = condition.lhs, condition.rhs
         if right.has(self.x):
             left, right = left - right, sympy.Integer(0)
-        numerator, denominator = _fraction(left)
+        numerator, denominator = fraction_parts(left)
         if denominator == 1 or not denominator.is_positive:
             self._solved_line(condition)
             return condition
         cleared = condition.func(numerator, denominator * right)
         if cleared in (sympy.true, sympy.false):
-            self.lines.append(_condition_line(cleared))
+            self.lines.append(condition_line(cleared))
             return cleared
-        self.lines.append(Line(_relation_tree(cleared), f"multiply by {_value_text(denominator)} > 0"))
+        self.lines.append(Line(relation_tree(cleared), f"multiply by {exact_text(denominator)} > 0"))
         self._solved_line(cleared)
         return cleared
 
@@ -527,12 +518,12 @@ class _Solver:
         equal = [value for relation, value in bounds if relation == "="]
         x_tree = constant(self.x)
         if equal:
-            tree = _compare(x_tree, "=", constant(exact(equal[0])))
+            tree = compare(x_tree, "=", constant(exact(equal[0])))
         elif len(lows) == 1 and len(highs) == 1:
             low, high = lows[0], highs[0]
             tree = ast.Compare(left=constant(exact(low[1])), ops=[COMPARISON_NODES[SWAPPED[low[0]]](), COMPARISON_NODES[high[0]]()], comparators=[x_tree, constant(exact(high[1]))])
         elif len(bounds) == 1:
-            tree = _compare(x_tree, bounds[0][0], constant(exact(bounds[0][1])))
+            tree = compare(x_tree, bounds[0][0], constant(exact(bounds[0][1])))
         else:
             return
         if self.lines and ast.dump(self.lines[-1].tree or ast.Pass()) == ast.dump(tree):
@@ -576,13 +567,13 @@ class _Solver:
                 highs.append(sympy.ceiling(value) - 1)
         if equal:
             value = equal[0]
-            numerator, denominator = _fraction(value)
+            numerator, denominator = fraction_parts(value)
             checks = [sympy.Eq(other, value) for other in equal[1:]]
             checks += [sympy.Ge(value, low) for low in lows] + [sympy.Le(value, high) for high in highs]
             checks += [predicate.xreplace({self.x: value}) for predicate in side]
             if denominator != 1:
                 checks.append(sympy.Eq(sympy.Mod(numerator, denominator), 0))
-                self.lines.append(Line(None, f"{text_name(self.problem.unknown)} is whole only when {_value_text(numerator)} is a multiple of {_value_text(denominator)}"))
+                self.lines.append(Line(None, f"{text_name(self.problem.unknown)} is whole only when {exact_text(numerator)} is a multiple of {exact_text(denominator)}"))
             elif value.is_integer is not True:
                 checks.append(sympy.Eq(sympy.Mod(value, 1), 0))
             kept = [check for check in checks if check is not sympy.true]
@@ -641,162 +632,3 @@ def _atoms_of(expression: Any, kinds: tuple[type, ...]) -> list[Any]:
     import sympy
 
     return [node for node in sympy.preorder_traversal(expression) if isinstance(node, kinds)]
-
-
-def _fraction(expression: Any) -> tuple[Any, Any]:
-    import sympy
-
-    return sympy.fraction(sympy.together(expression))
-
-
-# Working trees.
-
-
-def _partial_evaluations(tree: ast.expr, namespace: Mapping[str, Any]) -> list[ast.expr]:
-    """One tree per evaluation level of the parts that hold numbers only; the unknown stays in place."""
-    trees = []
-    while True:
-        reduced = _reduce_numbers(tree, namespace)
-        if ast.dump(reduced) == ast.dump(tree):
-            return trees
-        trees.append(reduced)
-        tree = reduced
-
-
-def _reduce_numbers(node: ast.expr, namespace: Mapping[str, Any]) -> ast.expr:
-    if is_value(node):
-        return node
-    if _only_numbers(node):
-        return reduce_once(node, namespace)
-    node = copy.copy(node)
-    for name, child in ast.iter_fields(node):
-        if isinstance(child, ast.expr):
-            setattr(node, name, _reduce_numbers(child, namespace))
-        elif isinstance(child, list):
-            setattr(node, name, [_reduce_numbers(item, namespace) if isinstance(item, ast.expr) else item for item in child])
-    return node
-
-
-def _only_numbers(node: ast.expr) -> bool:
-    return all(
-        not isinstance(child, ast.Name) and not (isinstance(child, ast.Constant) and is_sympy(child.value) and child.value.free_symbols)
-        for child in ast.walk(node)
-    )
-
-
-def _compare(left: ast.expr, relation: str, right: ast.expr) -> ast.Compare:
-    return ast.Compare(left=left, ops=[COMPARISON_NODES[relation]()], comparators=[right])
-
-
-def _chain(low: Any, first: str, middle: Any, second: str, high: Any) -> ast.Compare:
-    return ast.Compare(left=_tree(low), ops=[COMPARISON_NODES[first](), COMPARISON_NODES[second]()], comparators=[_tree(middle), _tree(high)])
-
-
-def _relation_tree(condition: Any) -> ast.expr:
-    return _compare(_tree(condition.lhs), SYMPY_RELATIONS[condition.rel_op], _tree(condition.rhs))
-
-
-def _condition_line(condition: Any) -> Line:
-    """A relation as a working line; a combination of relations (and, or) as prose."""
-    if SYMPY_RELATIONS.get(getattr(condition, "rel_op", None)) is not None:
-        return Line(_relation_tree(condition))
-    if condition in (True, False):
-        return Line(None, "this holds for every value allowed" if condition else "this can never hold")
-    return Line(None, condition_text(condition))
-
-
-def _tree(expression: Any) -> ast.expr:
-    """A sympy value as a working tree: floors become ⌊numerator/denominator⌋, the rest stay values."""
-    import sympy
-
-    floor = unevaluated_floor()
-    if isinstance(expression, sympy.Mod):
-        return ast.BinOp(left=_tree(expression.args[0]), op=ast.Mod(), right=_tree(expression.args[1]))
-    if isinstance(expression, _Quotient):
-        if expression.denominator == 1:
-            return _tree(expression.numerator)
-        return ast.BinOp(left=_tree(expression.numerator), op=ast.Div(), right=_tree(expression.denominator))
-    if not is_sympy(expression) or not (expression.has(floor) or expression.has(sympy.Mod)):
-        return constant(exact(expression))
-    if expression.func == floor:
-        numerator, denominator = _fraction(expression.args[0])
-        if denominator == 1:
-            return ast.Call(func=ast.Name(id="floor", ctx=ast.Load()), args=[_tree(numerator)], keywords=[])
-        return ast.BinOp(left=_tree(numerator), op=ast.FloorDiv(), right=_tree(denominator))
-    if isinstance(expression, (sympy.Min, sympy.Max)):
-        name = "minimum" if isinstance(expression, sympy.Min) else "maximum"
-        return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[_tree(argument) for argument in expression.args], keywords=[])
-    if expression.is_Add:
-        terms = sorted(expression.as_ordered_terms(), key=lambda term: not term.has(floor))
-        tree = _tree(terms[0])
-        for term in terms[1:]:
-            negative = term.could_extract_minus_sign()
-            tree = ast.BinOp(left=tree, op=ast.Sub() if negative else ast.Add(), right=_tree(-term if negative else term))
-        return tree
-    if expression.is_Mul:
-        coefficient, rest = expression.as_coeff_Mul()
-        if coefficient == -1:
-            return ast.UnaryOp(op=ast.USub(), operand=_tree(rest))
-        return ast.BinOp(left=constant(exact(coefficient)), op=ast.Mult(), right=_tree(rest))
-    return constant(expression)
-
-
-@dataclass(frozen=True)
-class _Quotient:
-    """numerator/denominator kept apart for display: (2p + 217)/2 rather than p + 217/2."""
-
-    numerator: Any
-    denominator: Any
-
-
-def _value_text(value: Any) -> str:
-    from symconv.render.text import value_text
-
-    return value_text(exact(value))
-
-
-def set_text(solutions: Any) -> str:
-    """A solution set in plain text: {3}, {50, 51, 52, …}, ∅, {p ∈ ℤ : …}."""
-    import sympy
-
-    from symconv.render.text import expression_text
-
-    if solutions.is_empty:
-        return "∅"
-    if isinstance(solutions, sympy.FiniteSet):
-        return "{" + ", ".join(_value_text(value) for value in solutions) + "}"
-    if isinstance(solutions, sympy.Range) and not solutions.free_symbols:
-        start, step = solutions.inf if solutions.step > 0 else solutions.sup, solutions.step
-        first = [_value_text(start + step * index) for index in range(3)]
-        if solutions.is_finite_set:
-            last = solutions.sup if step > 0 else solutions.inf
-            return "{" + ", ".join(first[:2]) + ", …, " + _value_text(last) + "}"
-        return "{" + ", ".join(first) + ", …}"
-    if isinstance(solutions, sympy.Union):
-        return " ∪ ".join(set_text(part) for part in solutions.args)
-    if isinstance(solutions, sympy.ConditionSet):
-        return "{" + f"{_value_text(solutions.sym)} ∈ {set_text(solutions.base_set)} : {condition_text(solutions.condition)}" + "}"
-    if isinstance(solutions, sympy.Intersection) and sympy.S.Integers in solutions.args:
-        interval = next(part for part in solutions.args if isinstance(part, sympy.Interval))
-        low = "" if interval.inf == -sympy.oo else expression_text(constant(interval.inf)) + " ≤ "
-        high = "" if interval.sup == sympy.oo else " ≤ " + expression_text(constant(interval.sup))
-        return "{whole numbers " + f"{low}·{high}" + "}"
-    if solutions == sympy.S.Integers:
-        return "ℤ"
-    return str(solutions)
-
-
-def condition_text(condition: Any) -> str:
-    """A condition in plain text: relations with ≤ and ≥, 'a mod m = 0', 'and' between parts."""
-    import sympy
-
-    from symconv.render.text import expression_text
-
-    if isinstance(condition, sympy.And):
-        return " and ".join(condition_text(part) for part in condition.args)
-    if isinstance(condition, sympy.Or):
-        return " or ".join(f"({condition_text(part)})" for part in condition.args)
-    relation = SYMPY_RELATIONS.get(getattr(condition, "rel_op", None))
-    if relation is None:
-        return str(condition)
-    return expression_text(_relation_tree(condition))
