@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import copy
 from fractions import Fraction
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Literal, Mapping
 
@@ -38,7 +38,6 @@ class Derivation:
     value: Any
     unit: str | None = None
     note: str = ""
-    namespace: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:
         from symconv.render.text import render_derivation
@@ -88,7 +87,6 @@ def derive(
         value=value,
         unit=formula.unit if unit is None else unit,
         note=note,
-        namespace=formula.namespace,
     )
 
 
@@ -102,7 +100,7 @@ def derive_expression(
     """Work out an expression tree already filled with values (e.g. built by :func:`weighted_sum`)."""
     namespace = namespace or {}
     evaluation, value = _evaluation_steps(expression, namespace)
-    return Derivation(lhs, (Step("substitution", expression), *evaluation), value, unit, note, namespace)
+    return Derivation(lhs, (Step("substitution", expression), *evaluation), value, unit, note)
 
 
 def weighted_sum(weights: Iterable[Any], values: Iterable[Any]) -> ast.expr:
@@ -116,7 +114,7 @@ def weighted_sum(weights: Iterable[Any], values: Iterable[Any]) -> ast.expr:
 
 def general(formula: Formula, lhs: str | None = None, note: str = "") -> Derivation:
     """Only the general formula, as a one-line derivation (for stating a rule before a table)."""
-    return Derivation(lhs or formula.result, (Step("formula", formula_tree(formula)),), None, None, note, formula.namespace)
+    return Derivation(lhs or formula.result, (Step("formula", formula_tree(formula)),), None, None, note)
 
 
 @lru_cache(maxsize=None)
