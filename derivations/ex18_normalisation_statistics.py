@@ -3,9 +3,10 @@
 from math import prod
 
 from symconv import Exercise, Table, Text, Worked, derive, symbols
-from symconv.errors import invalid
+from symconv.errors import SymconvError, invalid
 from symconv.gradients import syntax
 from symconv.values import divide
+from symconv.variants import Choice, Constraint, MainAnswer
 
 # The axes each normalisation averages over, for an N×C×H×W tensor; "C/G" are the channels of one group.
 AVERAGED_AXES = {
@@ -99,6 +100,15 @@ def solve(params):
     )
 
 
+def _groups_fit(params):
+    """The statistics can be taken: the groups split the channels evenly (statistics() decides)."""
+    try:
+        statistics(*(params[name] for name in ("batch", "channels", "height", "width", "groups")))
+    except SymconvError:
+        return False
+    return True
+
+
 EXERCISE = Exercise(
     number=18,
     title="Statistics of the normalisation layers",
@@ -111,4 +121,15 @@ EXERCISE = Exercise(
     defaults={"batch": 16, "channels": 64, "height": 32, "width": 32, "groups": 32},
     solve=solve,
     topics=("normalisation",),
+    domains={
+        "batch": Choice(2, 4, 8, 16, 32),
+        "channels": Choice(16, 32, 48, 64, 96, 128, 256),
+        "height": Choice(7, 8, 14, 16, 28, 32),
+        "width": Choice(7, 8, 14, 16, 28, 32),
+        "groups": Choice(1, 2, 4, 8, 16, 32),
+    },
+    constraints=(Constraint("the groups divide the channels", _groups_fit),),
+    main_answer=MainAnswer(
+        "example_elements_per_statistic", "the number of elements one GroupNorm statistic averages over", ("group",)
+    ),
 )

@@ -1,6 +1,7 @@
 """Exercise 20: the output channels of an Inception module are the sum of its branches' channels."""
 
 from symconv import Exercise, Table, Text, Worked, conv_output_size, derive, pool_output_size
+from symconv.variants import Choice, Constraint, MainAnswer
 
 
 def concat_channels(C_1x1, C_3x3, C_5x5, C_pool):
@@ -64,4 +65,24 @@ EXERCISE = Exercise(
     },
     solve=solve,
     topics=("Inception", "concatenation", "channels"),
+    # Widths from GoogLeNet's modules (3a to 5b), mixed freely.
+    domains={
+        "in_channels": Choice(192, 256, 480, 512, 528, 832),
+        "size": Choice(7, 14, 28),
+        "branch_1x1": Choice(64, 112, 128, 160, 192, 256, 384),
+        "reduce_3x3": Choice(64, 96, 112, 128, 144, 160, 192),
+        "branch_3x3": Choice(128, 192, 208, 224, 256, 288, 320, 384),
+        "reduce_5x5": Choice(16, 24, 32, 48),
+        "branch_5x5": Choice(32, 48, 64, 96, 128),
+        "pool_proj": Choice(32, 64, 128),
+    },
+    constraints=(
+        Constraint(
+            "each 1×1 reduction is narrower than the module's input and than the convolution it feeds",
+            lambda p: max(p["reduce_3x3"], p["reduce_5x5"]) < p["in_channels"]
+            and p["reduce_3x3"] < p["branch_3x3"]
+            and p["reduce_5x5"] < p["branch_5x5"],
+        ),
+    ),
+    main_answer=MainAnswer("out_channels", "the number of channels that leave the module"),
 )

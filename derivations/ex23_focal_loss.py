@@ -4,6 +4,7 @@ from fractions import Fraction
 
 from symconv import Equation, Exercise, Rounded, Table, Text, Worked, derive
 from symconv.gradients import syntax
+from symconv.variants import Choice, IntRange, MainAnswer
 
 
 def modulating_factor(p_t, gamma):
@@ -140,4 +141,12 @@ EXERCISE = Exercise(
     defaults={"gamma": 2, "alpha": 1, "p_low": Fraction(1, 10), "p_mid": Fraction(1, 2), "p_high": Fraction(9, 10)},
     solve=solve,
     topics=("loss functions", "focal loss"),
+    # alpha stays 1: the working reads FL/CE as the modulating factor alone, true only then.
+    domains={
+        "gamma": IntRange(1, 5),
+        "p_low": Choice(Fraction(1, 20), Fraction(1, 10), Fraction(1, 5), Fraction(1, 4)),
+        "p_mid": Choice(Fraction(2, 5), Fraction(1, 2), Fraction(3, 5)),
+        "p_high": Choice(Fraction(3, 4), Fraction(4, 5), Fraction(9, 10), Fraction(19, 20)),
+    },
+    main_answer=MainAnswer("multipliers", "the modulating factor $(1 - p_t)^\\gamma$ at the largest $p_t$ (the easy example)", (2,)),
 )

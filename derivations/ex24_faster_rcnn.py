@@ -2,6 +2,7 @@
 
 from symconv import Exercise, Table, Text, Worked, conv_output_size, derive, pool_output_size
 from symconv.errors import invalid
+from symconv.variants import Constraint, IntRange, MainAnswer
 
 # VGG-16's convolutional part as (number of 3×3 convolutions, channels) per block. Faster R-CNN keeps the
 # max-pools after the first four blocks and drops the fifth, so conv5_3 is the shared feature map.
@@ -187,4 +188,20 @@ EXERCISE = Exercise(
     },
     solve=solve,
     topics=("object detection", "output size"),
+    # pooled_size stays 7: the working reuses VGG-16's fc6, which takes 7×7×512 inputs.
+    domains={
+        "image_h": IntRange(400, 800),
+        "image_w": IntRange(500, 1000),
+        "anchor_scales": IntRange(2, 5),
+        "anchor_ratios": IntRange(2, 5),
+        "roi_h": IntRange(7, 24),
+        "roi_w": IntRange(7, 32),
+    },
+    constraints=(
+        Constraint(
+            "the proposal fits inside the conv5_3 feature map",
+            lambda p: p["roi_h"] <= size_chain(p["image_h"])[-1] and p["roi_w"] <= size_chain(p["image_w"])[-1],
+        ),
+    ),
+    main_answer=MainAnswer("anchors", "the number of anchors the image gets"),
 )

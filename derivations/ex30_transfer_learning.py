@@ -3,6 +3,7 @@
 from fractions import Fraction
 
 from symconv import Exercise, Rounded, Table, Text, Worked, derive, linear_params
+from symconv.variants import IntRange, MainAnswer
 
 from ._architectures import RESNET50, RESNET50_FEATURES, resnet50_counts, total_of
 
@@ -97,4 +98,7 @@ EXERCISE = Exercise(
     defaults={"classes": 2},
     solve=solve,
     topics=("transfer learning", "parameters", "ResNet"),
+    # From one yes/no finding to multi-finding label sets (ChestX-ray14 has fourteen findings and "no finding").
+    domains={"classes": IntRange(2, 20)},
+    main_answer=MainAnswer("trainable_params_phase2", "the number of trainable parameters in phase 2 (the whole model)"),
 )

@@ -1,7 +1,8 @@
 """Exercise 32: GroupNorm in the CIFAR ResNet: channels per group and elements per statistic, stage by stage."""
 
-from symconv import Exercise, Table, Text, Worked, batchnorm_params, derive
+from symconv import Exercise, SymconvError, Table, Text, Worked, batchnorm_params, derive
 from symconv.values import divide
+from symconv.variants import Choice, Constraint, MainAnswer
 
 from .ex18_normalisation_statistics import AVERAGED_AXES, group_statistic_size, statistics
 
@@ -82,6 +83,16 @@ def solve(params):
     )
 
 
+def _groups_fit(params):
+    """Every stage's channels split evenly into the groups (ex18's statistics() decides)."""
+    try:
+        for width, size in zip(params["widths"], params["sizes"]):
+            statistics(1, width, size, size, params["groups"])
+    except SymconvError:
+        return False
+    return True
+
+
 EXERCISE = Exercise(
     number=32,
     title="GroupNorm in the CIFAR ResNet",
@@ -94,4 +105,11 @@ EXERCISE = Exercise(
     defaults={"groups": 8, "widths": (16, 32, 64), "sizes": (32, 16, 8)},
     solve=solve,
     topics=("normalisation", "GroupNorm"),
+    # The CIFAR ResNet and its wide versions (widths times 2, 4 and 10, as in WRN-28-10).
+    domains={
+        "groups": Choice(1, 2, 4, 8, 16, 32),
+        "widths": Choice((16, 32, 64), (32, 64, 128), (64, 128, 256), (160, 320, 640)),
+    },
+    constraints=(Constraint("the groups divide every stage's channels", _groups_fit),),
+    main_answer=MainAnswer("elements_per_statistic", "the number of elements one statistic averages in the first stage", (0,)),
 )

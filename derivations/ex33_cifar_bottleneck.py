@@ -1,6 +1,7 @@
 """Exercise 33: a CIFAR ResNet with bottleneck blocks against the basic-block ResNet of the same depth rule."""
 
 from symconv import Exercise, Table, Text, Worked, batchnorm_params, conv_params, derive, linear_params
+from symconv.variants import Choice, IntRange, MainAnswer
 
 from ._architectures import (
     CONV_BN_CONVENTION,
@@ -111,11 +112,15 @@ EXERCISE = Exercise(
     number=33,
     title="A CIFAR ResNet with bottleneck blocks",
     question=(
-        "Build a CIFAR-10 ResNet from bottleneck blocks (1×1, 3×3, 1×1) with $n = {blocks_per_stage}$ blocks in each "
+        "Build a CIFAR-{classes} ResNet from bottleneck blocks (1×1, 3×3, 1×1) with $n = {blocks_per_stage}$ blocks in each "
         "of three stages and expansion {expansion}. Count its parameters and compare them with the basic-block "
         "ResNet of the same widths."
     ),
     defaults={"blocks_per_stage": 3, "widths": (16, 32, 64), "expansion": 4, "stem_channels": 16, "classes": 10},
     solve=solve,
     topics=("parameters", "ResNet", "bottleneck", "CIFAR"),
+    # expansion stays 4: the conclusion speaks of four times as many channels between blocks.
+    # n = 18 is the bottleneck ResNet-164 of He et al. (2016).
+    domains={"blocks_per_stage": IntRange(2, 18), "classes": Choice(10, 100)},
+    main_answer=MainAnswer("params", "the number of parameters of the bottleneck network"),
 )

@@ -236,7 +236,7 @@ class MainAnswer:
 
     name: str
     prompt: str
-    index: tuple[int, ...] = ()
+    index: tuple[int | str, ...] = ()
 
     def value(self, answers: Mapping[str, Any]) -> Any:
         value = answers[self.name]

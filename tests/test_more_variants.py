@@ -1,0 +1,156 @@
+"""Variants of exercises 18, 20, 23, 24, 30, 32 and 33: every drawn main answer recomputed with torch."""
+
+import math
+
+import pytest
+import sympy
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from symconv import exercises, variants
+from test_architecture_exercises import META, RESNET50_FC, RESNET50_PARAMS, Basic, Bottleneck, Inception, cifar_stem, count, resnet, resnet50, trainable
+
+COUNT = 15
+
+
+def drawn(number):
+    """(parameters, main answer, all answers) of the exercise's first 15 variants for seed 5."""
+    exercise = exercises.get(number)
+    for variant in variants.sample(exercise, seed=5, count=COUNT):
+        answers = variant.solution().answers
+        yield variant.params, variants.main_answer(exercise, answers).value(answers), answers
+
+
+def assert_varies(mains):
+    """The declared domains really change the answer a quiz asks for."""
+    assert len(mains) == COUNT and len(set(mains)) > 1
+
+
+def statistic_size(normalise, shape):
+    """How many outputs a single input moves: exactly the elements that share its mean and variance."""
+    spike = torch.zeros(shape)
+    spike.view(-1)[0] = 1.0
+    return int(torch.count_nonzero(normalise(spike)))
+
+
+def group_statistics(shape, groups):
+    """How many means GroupNorm keeps for a tensor of this shape (torch returns them from its kernel)."""
+    batch, channels, height, width = shape
+    return torch.native_group_norm(torch.zeros(shape), None, None, batch, channels, height * width, groups, 1e-5)[1].numel()
+
+
+def test_normalisation_statistics_variants():
+    mains = []
+    for p, main, answers in drawn(18):
+        shape, groups = (p["batch"], p["channels"], p["height"], p["width"]), p["groups"]
+        elements = {
+            "batch": statistic_size(lambda x: F.batch_norm(x, None, None, training=True), shape),
+            "layer": statistic_size(lambda x: F.layer_norm(x, shape[1:]), shape),
+            "instance": statistic_size(F.instance_norm, shape),
+            "group": statistic_size(lambda x: F.group_norm(x, groups), shape),
+        }
+        assert main == elements["group"]
+        assert answers["example_elements_per_statistic"] == elements
+        assert answers["example_statistics"]["group"] == group_statistics(shape, groups)
+        mains.append(main)
+    assert_varies(mains)
+
+
+def test_inception_channels_variants():
+    mains = []
+    for p, main, _ in drawn(20):
+        module = Inception(*(p[name] for name in ("in_channels", "branch_1x1", "reduce_3x3", "branch_3x3", "reduce_5x5", "branch_5x5", "pool_proj")))
+        out = module(torch.zeros(1, p["in_channels"], p["size"], p["size"], device=META))
+        assert out.shape == (1, main, p["size"], p["size"])
+        mains.append(main)
+    assert_varies(mains)
+
+
+def test_focal_loss_variants():
+    mains = []
+    for p, main, answers in drawn(23):
+        gamma, alpha = p["gamma"], p["alpha"]
+        probabilities = torch.tensor([float(p[name]) for name in ("p_low", "p_mid", "p_high")], dtype=torch.float64, requires_grad=True)
+        cross_entropy = F.binary_cross_entropy(probabilities, torch.ones(3, dtype=torch.float64), reduction="none")
+        focal = alpha * (1 - probabilities) ** gamma * cross_entropy
+        ratios = (focal / cross_entropy).tolist()
+        assert math.isclose(main, ratios[2], rel_tol=1e-12)
+        assert all(math.isclose(got, want, rel_tol=1e-12) for got, want in zip(answers["multipliers"], ratios))
+        (slopes,) = torch.autograd.grad(focal.sum(), probabilities)
+        for name, slope in zip(("p_low", "p_mid", "p_high"), slopes.tolist()):
+            # Names bound to values, so "gamma" is read as the exponent, not sympy's gamma function.
+            at = {"p_t": sympy.Rational(p[name]), "gamma": gamma, "alpha_t": alpha}
+            assert math.isclose(float(sympy.sympify(answers["derivative"], locals=at)), slope, rel_tol=1e-9)
+        mains.append(main)
+    assert_varies(mains)
+
+
+def vgg16_conv5_3():
+    """VGG-16's convolutional part with the fifth pool removed, as Faster R-CNN uses it."""
+    layers, in_channels = [], 3
+    for block, (convs, channels) in enumerate(((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))):
+        for _ in range(convs):
+            layers += [nn.Conv2d(in_channels, channels, 3, padding=1, device=META), nn.ReLU()]
+            in_channels = channels
+        if block < 4:
+            layers.append(nn.MaxPool2d(2, 2))
+    return nn.Sequential(*layers)
+
+
+def roi_bins(cells, pooled):
+    """RoI max pooling's bins along one axis, read from torch's adaptive max pooling on the cell indices."""
+    index = torch.arange(cells, dtype=torch.float64).view(1, 1, cells)
+    starts = (-F.adaptive_max_pool1d(-index, pooled)).flatten().long().tolist()
+    ends = (F.adaptive_max_pool1d(index, pooled) + 1).flatten().long().tolist()
+    return [[start, end] for start, end in zip(starts, ends)]
+
+
+def test_faster_rcnn_variants():
+    backbone, mains = vgg16_conv5_3(), []
+    for p, main, answers in drawn(24):
+        features = backbone(torch.zeros(1, 3, p["image_h"], p["image_w"], device=META))
+        k = p["anchor_scales"] * p["anchor_ratios"]
+        hidden = nn.Conv2d(512, 512, 3, padding=1, device=META)(features)
+        scores, offsets = nn.Conv2d(512, 2 * k, 1, device=META)(hidden), nn.Conv2d(512, 4 * k, 1, device=META)(hidden)
+        assert main == scores.numel() // 2 == offsets.numel() // 4
+        assert answers["feature_map"] == list(features.shape[2:])
+        assert answers["rpn_outputs_per_position"] == scores.shape[1] + offsets.shape[1]
+        assert answers["roi_row_bins"] == roi_bins(p["roi_h"], p["pooled_size"])
+        assert answers["roi_col_bins"] == roi_bins(p["roi_w"], p["pooled_size"])
+        mains.append(main)
+    assert_varies(mains)
+
+
+def test_transfer_learning_variants():
+    network, mains = resnet50(), []
+    for p, main, answers in drawn(30):
+        network[-1] = nn.Linear(network[-1].in_features, p["classes"], device=META)
+        assert answers["head_params"] == count(network[-1])
+        assert main == trainable(network) == RESNET50_PARAMS - RESNET50_FC + count(network[-1])
+        mains.append(main)
+    assert_varies(mains)
+
+
+def test_groupnorm_cifar_variants():
+    mains = []
+    for p, main, answers in drawn(32):
+        groups = p["groups"]
+        shapes = [(1, width, size, size) for width, size in zip(p["widths"], p["sizes"])]
+        elements = [statistic_size(lambda x: F.group_norm(x, groups), shape) for shape in shapes]
+        assert main == elements[0] and answers["elements_per_statistic"] == elements
+        assert answers["statistics_per_sample"] == [group_statistics(shape, groups) for shape in shapes]
+        assert answers["learnable_parameters"] == [count(nn.GroupNorm(groups, width, device=META)) for width in p["widths"]]
+        mains.append(main)
+    assert_varies(mains)
+
+
+@pytest.mark.parametrize("block, expansion, answer", [(Bottleneck, 4, None), (Basic, 1, "basic_params")])
+def test_cifar_bottleneck_variants(block, expansion, answer):
+    mains = []
+    for p, main, answers in drawn(33):
+        stages = (p["blocks_per_stage"],) * len(p["widths"])
+        network = resnet(block, cifar_stem(p["stem_channels"]), p["widths"], stages, expansion, p["classes"])
+        assert (answers[answer] if answer else main) == count(network)
+        mains.append(main)
+    assert_varies(mains)
