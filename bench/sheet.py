@@ -33,7 +33,7 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, value in medians.items():
         print(f"{name:>14}: {value * 1000:7.0f} ms (median of {RUNS})")
-    print(f"{'ratio':>14}: {medians['sheet'] / medians['import sympy']:7.2f}x the sympy floor (goal <= 3x)")
+    print(f"{'ratio':>14}: {medians['sheet'] / medians['import sympy']:7.2f}x the sympy floor (goal <= 3x; the issue's machine: <= 1.5 s)")
 
 
 if __name__ == "__main__":
