@@ -96,9 +96,10 @@ def solve(params):
         },
         conclusion=Text(
             "{bottleneck} parameters for the {layers}-layer bottleneck network against {basic} for the {basic_layers}-layer "
-            "basic one: the 3×3 convolutions keep the same widths, but four times as many channels flow between blocks, "
-            "and the 1×1 layers, the projections and the classifier pay for them.",
+            "basic one: the 3×3 convolutions keep the same widths, but {expansion} times as many channels flow between "
+            "blocks, and the 1×1 layers, the projections and the classifier pay for them.",
             {
+                "expansion": expansion,
                 "bottleneck": params_bottleneck,
                 "layers": bottleneck_depth.value,
                 "basic": params_basic,
@@ -119,8 +120,7 @@ EXERCISE = Exercise(
     defaults={"blocks_per_stage": 3, "widths": (16, 32, 64), "expansion": 4, "stem_channels": 16, "classes": 10},
     solve=solve,
     topics=("parameters", "ResNet", "bottleneck", "CIFAR"),
-    # expansion stays 4: the conclusion speaks of four times as many channels between blocks.
     # n = 18 is the bottleneck ResNet-164 of He et al. (2016).
-    domains={"blocks_per_stage": IntRange(2, 18), "classes": Choice(10, 100)},
+    domains={"blocks_per_stage": IntRange(2, 18), "classes": Choice(10, 100), "expansion": Choice(2, 4)},
     main_answer=MainAnswer("params", "the number of parameters of the bottleneck network"),
 )

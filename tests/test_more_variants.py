@@ -145,11 +145,12 @@ def test_groupnorm_cifar_variants():
     assert_varies(mains)
 
 
-@pytest.mark.parametrize("block, expansion, answer", [(Bottleneck, 4, None), (Basic, 1, "basic_params")])
-def test_cifar_bottleneck_variants(block, expansion, answer):
+@pytest.mark.parametrize("block, answer", [(Bottleneck, None), (Basic, "basic_params")])
+def test_cifar_bottleneck_variants(block, answer):
     mains = []
     for p, main, answers in drawn(33):
         stages = (p["blocks_per_stage"],) * len(p["widths"])
+        expansion = p["expansion"] if block is Bottleneck else 1
         network = resnet(block, cifar_stem(p["stem_channels"]), p["widths"], stages, expansion, p["classes"])
         assert (answers[answer] if answer else main) == count(network)
         mains.append(main)
