@@ -3,12 +3,24 @@
 from symconv import Exercise, LayerWindow, Text, Worked, derive_expression, receptive_field
 from symconv.derive import general
 from symconv.solution import Bars
+from symconv.variants import Choice, Constraint, MainAnswer
 from symconv.receptive_field import closed_form, field_table, jump_growth, receptive_field_growth
 
 
+def stack(params):
+    """conv, pool, conv, pool: the windows in order, each named as the question names it."""
+    first, second, pool, stride = (params[name] for name in ("conv1_kernel", "conv2_kernel", "pool_kernel", "pool_stride"))
+    return [
+        LayerWindow(first, 1, name=f"conv {first}×{first}"),
+        LayerWindow(pool, stride, name=f"pool {pool}×{pool}"),
+        LayerWindow(second, 1, name=f"conv {second}×{second}"),
+        LayerWindow(pool, stride, name=f"pool {pool}×{pool}"),
+    ]
+
+
 def solve(params):
-    layers = [LayerWindow(kernel, stride, name=name) for name, kernel, stride in params["layers"]]
-    field = receptive_field(layers)
+    field = receptive_field(stack(params))
+    pool = params["pool_kernel"]
     return Worked(
         blocks=(
             Text(
@@ -28,8 +40,14 @@ def solve(params):
             derive_expression(closed_form(field), lhs="receptive_field", unit="pixels"),
             Text(
                 "Strides early in the stack multiply the growth of every later layer: the last pooling "
-                "layer's 2×2 window adds {last} pixels, not 1, because its inputs are already {jump} pixels apart.",
-                {"last": field.size - field.rows[-2].receptive_field, "jump": field.rows[-2].jump},
+                "layer's {pool}×{pool} window adds {last} pixels, not {alone}, because its inputs are already {jump} "
+                "pixels apart.",
+                {
+                    "pool": pool,
+                    "last": field.size - field.rows[-2].receptive_field,
+                    "alone": pool - 1,
+                    "jump": field.rows[-2].jump,
+                },
             ),
         ),
         answers={"receptive_field": field.size, "jump": field.jump},
@@ -44,11 +62,20 @@ EXERCISE = Exercise(
     number=7,
     title="Receptive field through convolutions and pooling",
     question=(
-        "A network applies, in order: a 5×5 convolution with stride 1, 2×2 pooling with stride 2, a 3×3 "
-        "convolution with stride 1, and 2×2 pooling with stride 2. How large is the region of the input "
-        "image that one unit of the final output depends on?"
+        "A network applies, in order: a {conv1_kernel}×{conv1_kernel} convolution with stride 1, "
+        "{pool_kernel}×{pool_kernel} pooling with stride {pool_stride}, a {conv2_kernel}×{conv2_kernel} convolution "
+        "with stride 1, and {pool_kernel}×{pool_kernel} pooling with stride {pool_stride}. How large is the region of "
+        "the input image that one unit of the final output depends on?"
     ),
-    defaults={"layers": (("conv 5×5", 5, 1), ("pool 2×2", 2, 2), ("conv 3×3", 3, 1), ("pool 2×2", 2, 2))},
+    defaults={"conv1_kernel": 5, "pool_kernel": 2, "pool_stride": 2, "conv2_kernel": 3},
     solve=solve,
     topics=("receptive field",),
+    domains={
+        "conv1_kernel": Choice(3, 5, 7),
+        "conv2_kernel": Choice(1, 3, 5),
+        "pool_kernel": Choice(2, 3),
+        "pool_stride": Choice(1, 2, 3),
+    },
+    constraints=(Constraint("the pooling windows tile or overlap (stride at most the window)", lambda p: p["pool_stride"] <= p["pool_kernel"]),),
+    main_answer=MainAnswer("receptive_field", "the receptive field of one output unit, in input pixels"),
 )

@@ -205,9 +205,9 @@ def test_a_domain_too_tight_is_reported_with_its_rejection_rate():
 
 
 def test_exercises_without_domains_are_not_parametrised():
-    exercise = exercises.get(7)
+    exercise = exercises.get(13)
     assert not exercise.parametrised
-    with pytest.raises(SymconvError, match="exercise=7: not parametrised"):
+    with pytest.raises(SymconvError, match="exercise=13: not parametrised"):
         variants.sample(exercise, 0, 1)
 
 
@@ -417,7 +417,7 @@ def test_roster_sets_hold_one_variant_per_exercise_per_student(tmp_path, run):
         (["-n", "20", "--exercises", "28"], "-n=20: exercise 28 has only 9 distinct variants"),
         (["-n", "2", "--param", "stride=x"], "--param='stride=x': must be an integer"),
         (["-n", "2", "--param", "wings=2"], "--param='wings=2': unknown parameter 'wings'"),
-        (["-n", "2", "--exercises", "7"], "exercise=7: not parametrised"),
+        (["-n", "2", "--exercises", "13"], "exercise=13: not parametrised"),
         (["-n", "2", "--format", "latex,docx"], "--format='latex,docx': must be a comma-separated list"),
         (["--exercises", "1"], "-n=None: give the number of variants"),
     ],
@@ -445,7 +445,7 @@ def test_stress_reports_ranges_rejections_duplicates_and_cost(run):
     assert int(rows["output_size"][1]) >= 1
     for phrase in ("rejected as invalid", "padding at most half", "interest: the floor drops", "duplicates:", "of 7470 distinct valid variants", "time per variant"):
         assert phrase in stdout
-    assert run("stress", "7")[0] == 2
+    assert run("stress", "13")[0] == 2
 
 
 def test_progress_bar_only_on_a_terminal():
@@ -522,3 +522,14 @@ def test_architecture_variants_against_torch(number):
             head = torch.nn.Conv2d(1024, 5 * p["boxes"] + p["classes"], 1, device="meta")
             shape = head(torch.zeros(1, 1024, p["grid"], p["grid"], device="meta")).shape
             assert answers["outputs"] == shape[1] * shape[2] * shape[3]
+
+
+def test_receptive_field_variants_against_autograd():
+    """Exercise 7's variants: the field one output unit sees, measured by backpropagation in torch."""
+    from test_core_exercises import ones_conv, receptive_field_by_gradient
+
+    for variant in variants.sample(exercises.get(7), seed=3, count=12):
+        p = variant.params
+        pool = lambda: torch.nn.AvgPool2d(p["pool_kernel"], p["pool_stride"])  # noqa: E731
+        layers = torch.nn.Sequential(ones_conv(p["conv1_kernel"]), pool(), ones_conv(p["conv2_kernel"]), pool())
+        assert variant.solution().answers["receptive_field"] == receptive_field_by_gradient(layers, size=96)
