@@ -13,21 +13,9 @@ from symconv import (
     conv_transpose_output_size,
     pool_output_size,
 )
+from torch_truth import torch_shape
 
 MANY = settings(max_examples=2000, deadline=None)
-
-
-def torch_shape(run):
-    """The (H, W) torch computes, or None where torch refuses the configuration.
-
-    An empty output counts as refused: torch's shape checks reject it ("Output size is too small"),
-    but a few transposed-convolution kernels return an empty tensor instead of raising.
-    """
-    try:
-        shape = tuple(run().shape[-2:])
-    except RuntimeError:
-        return None
-    return None if 0 in shape else shape
 
 
 def ours(formula, **arguments):

@@ -13,35 +13,11 @@ from symconv import SymconvError, conv_output_size, conv_params, conv_transpose_
 from symconv.identities import stacked_receptive_field
 from symconv.inverse import parse_target, solve_for
 
+from torch_truth import conv_length, pool_length, transpose_length
+
 SOME = settings(max_examples=40, deadline=None)
 WINDOW = 24  # brute force tries every value of the unknown from its least allowed value up to this
 RELATIONS = {"=": lambda a, b: a == b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
-
-
-def torch_length(run):
-    """The output length torch computes, or None where torch refuses the configuration (or returns nothing)."""
-    try:
-        length = run().shape[-1]
-    except RuntimeError:
-        return None
-    return length or None
-
-
-def conv_length(n, kernel_size, stride=1, padding=0, dilation=1):
-    return torch_length(lambda: F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, kernel_size), stride=stride, padding=padding, dilation=dilation))
-
-
-def pool_length(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    stride = kernel_size if stride is None else stride
-    return torch_length(lambda: F.max_pool1d(torch.zeros(1, 1, n), kernel_size, stride, padding, dilation, ceil_mode))
-
-
-def transpose_length(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
-    return torch_length(
-        lambda: F.conv_transpose1d(
-            torch.zeros(1, 1, n), torch.zeros(1, 1, kernel_size), stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
-        )
-    )
 
 
 def dilated_span(kernel_size, dilation):

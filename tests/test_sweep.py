@@ -14,22 +14,7 @@ from symconv import SymconvError, cli, conv_output_size, pool_output_size
 from symconv.formula import Formula
 from symconv.identities import stacked_receptive_field
 from symconv.sweep import model_sweep, parse_values, sweep
-
-
-def torch_length(run):
-    try:
-        length = run().shape[-1]
-    except RuntimeError:
-        return None
-    return length or None
-
-
-def conv_length(n, kernel_size, stride, padding):
-    return torch_length(lambda: F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, kernel_size), stride=stride, padding=padding))
-
-
-def pool_length(n, kernel_size, ceil_mode):
-    return torch_length(lambda: F.max_pool1d(torch.zeros(1, 1, n), kernel_size, kernel_size, 0, 1, ceil_mode))
+from torch_truth import conv_length, pool_length
 
 
 def torch_receptive_field(layers, stride, dilation):
@@ -55,7 +40,7 @@ def test_a_grid_of_output_sizes_matches_torch_point_by_point():
 def test_ceil_mode_can_be_swept_too():
     result = sweep(pool_output_size, n=range(2, 30), kernel_size=[2, 3], ceil_mode=[False, True])
     for n, kernel_size, ceil_mode, value in result.rows:
-        assert value == pool_length(n, kernel_size, ceil_mode)
+        assert value == pool_length(n, kernel_size, ceil_mode=ceil_mode)
 
 
 def counted_conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
