@@ -62,8 +62,8 @@ print(params, len(shapes))
 SYMBOLIC = r"""
 import time
 start = time.perf_counter()
-from symconv.analyze import analyze
-from symconv.models import resnet152
+from symconv.networks.analyze import analyze
+from symconv.networks.models import resnet152
 report = analyze(resnet152(), (3, "H", "W"))
 analysed = time.perf_counter()
 report.subs(H=224, W=224)
@@ -83,8 +83,8 @@ def whole_process(command: list[str], runs: int, env: dict[str, str]) -> float:
 
 
 def chain_time(layers: int, repeats: int = 5) -> float:
-    from symconv import nn
-    from symconv.analyze import analyze
+    from symconv.networks import nn
+    from symconv.networks.analyze import analyze
 
     network = nn.Sequential(*(nn.Conv2d(8, 8, 3, padding=1) if index % 2 == 0 else nn.ReLU() for index in range(layers)))
     times = []
@@ -104,7 +104,7 @@ def main() -> None:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "symconv-bench-pycache")
     script = Path(sys.executable).with_name("symconv")
-    symconv = [str(script)] if script.exists() else [sys.executable, "-m", "symconv.cli"]
+    symconv = [str(script)] if script.exists() else [sys.executable, "-m", "symconv.cli.main"]
 
     python = whole_process([sys.executable, "-c", "pass"], runs, env)
     analyze = whole_process([*symconv, "analyze", "resnet50"], runs, env)
@@ -122,7 +122,9 @@ def main() -> None:
     print(f"symbolic ResNet-152 in H, W (fresh process, sympy import included) {walk:.2f} s; first subs {evaluate * 1000:.0f} ms")
 
     short, long = chain_time(500), chain_time(1000)
-    print(f"chain of 500 layers {short * 1000:.1f} ms, of 1,000 layers {long * 1000:.1f} ms: ratio {long / short:.2f} (2 is linear)")
+    print(
+        f"chain of 500 layers {short * 1000:.1f} ms, of 1,000 layers {long * 1000:.1f} ms: ratio {long / short:.2f} (2 is linear)"
+    )
 
 
 if __name__ == "__main__":

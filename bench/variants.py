@@ -12,9 +12,14 @@ import io
 import pstats
 import time
 
-from symconv import exercises, variants
-from symconv.formulas import conv_macs, conv_output_size, conv_params, effective_kernel_size
-from symconv.render.latex import render_solution
+from symconv.formulas.layers import (
+    conv_macs,
+    conv_output_size,
+    conv_params,
+    effective_kernel_size,
+)
+from symconv.render.latex_solution import render_solution
+from symconv.teaching import exercises, stress, variants
 
 SEED = 2024
 # 1,000 worked variants of the formula-shaped exercises with more than 250 distinct variants.
@@ -25,7 +30,14 @@ ARRAY_EXERCISES = (1, 2, 3, 9, 10, 28)
 ARRAY_KEYS = 10**6
 NAIVE_SAMPLE = 100
 # The answer each naive key substitutes into, by exercise.
-NAIVE_FORMULAS = {1: conv_output_size, 2: conv_output_size, 3: conv_params, 9: conv_macs, 10: conv_macs, 28: effective_kernel_size}
+NAIVE_FORMULAS = {
+    1: conv_output_size,
+    2: conv_output_size,
+    3: conv_params,
+    9: conv_macs,
+    10: conv_macs,
+    28: effective_kernel_size,
+}
 
 
 def worked(drawn: list) -> None:
@@ -41,7 +53,9 @@ def draw_worked(counts: dict[int, int]) -> list:
 
 def naive_seconds_per_key(drawn: list) -> float:
     """Each variant's answer by sympy's subs into the formula's symbolic expression (built once per formula)."""
-    from symconv.symbols import symbol  # sympy symbols with the notation's assumptions
+    from symconv.core.symbols import (
+        symbol,  # sympy symbols with the notation's assumptions
+    )
 
     expressions = {}
     for formula in set(NAIVE_FORMULAS.values()):
@@ -59,11 +73,11 @@ def naive_seconds_per_key(drawn: list) -> float:
 def array_keys_per_second(number: int) -> tuple[float, float]:
     """Keys per second (sampling, validity and answers on arrays) and the answers' share of the time."""
     exercise = exercises.get(number)
-    variants.answer_arrays(exercise, variants.sample_arrays(exercise, SEED, ARRAY_KEYS))  # warm the verdict caches
+    stress.answer_arrays(exercise, stress.sample_arrays(exercise, SEED, ARRAY_KEYS))  # warm the verdict caches
     start = time.perf_counter()
-    arrays = variants.sample_arrays(exercise, SEED + 1, ARRAY_KEYS)
+    arrays = stress.sample_arrays(exercise, SEED + 1, ARRAY_KEYS)
     middle = time.perf_counter()
-    variants.answer_arrays(exercise, arrays)
+    stress.answer_arrays(exercise, arrays)
     end = time.perf_counter()
     return ARRAY_KEYS / (end - start), (end - middle) / (end - start)
 
@@ -81,10 +95,14 @@ def main() -> None:
     total = time.perf_counter() - start
     per_worked = total / len(drawn)
     naive = naive_seconds_per_key(drawn)
-    print(f"worked variants (exercises {', '.join(map(str, WORKED))}): {len(drawn)} in {total:.3f} s "
-          f"(draw {drawn_at - start:.3f} s), {per_worked * 1e3:.3f} ms each (goal: 1,000 in <= 1 s)")
-    print(f"naive sympy subs, answer only: {naive * 1e3:.3f} ms per key; a worked variant (working + answers) "
-          f"is {naive / per_worked:.1f}x faster than the naive answer alone")
+    print(
+        f"worked variants (exercises {', '.join(map(str, WORKED))}): {len(drawn)} in {total:.3f} s "
+        f"(draw {drawn_at - start:.3f} s), {per_worked * 1e3:.3f} ms each (goal: 1,000 in <= 1 s)"
+    )
+    print(
+        f"naive sympy subs, answer only: {naive * 1e3:.3f} ms per key; a worked variant (working + answers) "
+        f"is {naive / per_worked:.1f}x faster than the naive answer alone"
+    )
 
     for number, count in OTHERS.items():
         others = draw_worked({number: count})
@@ -97,9 +115,13 @@ def main() -> None:
     for number in ARRAY_EXERCISES:
         rate, answers_share = array_keys_per_second(number)
         exercise = exercises.get(number)
-        naive_rate = 1 / naive_seconds_per_key(variants.sample(exercise, SEED, min(NAIVE_SAMPLE, variants.distinct_valid(exercise, {}))))
-        print(f"  exercise {number:>2}: {rate:14,.0f} keys/s ({answers_share:.0%} of it computing answers), "
-              f"{rate / naive_rate:,.0f}x the naive {naive_rate:,.0f} keys/s (goal >= 1,000,000)")
+        naive_rate = 1 / naive_seconds_per_key(
+            variants.sample(exercise, SEED, min(NAIVE_SAMPLE, variants.distinct_valid(exercise, {})))
+        )
+        print(
+            f"  exercise {number:>2}: {rate:14,.0f} keys/s ({answers_share:.0%} of it computing answers), "
+            f"{rate / naive_rate:,.0f}x the naive {naive_rate:,.0f} keys/s (goal >= 1,000,000)"
+        )
 
     if arguments.profile:
         profile = cProfile.Profile()

@@ -3,9 +3,17 @@
 import ast
 from dataclasses import dataclass
 
-from symconv import Table, Text, batchnorm_params, conv_params, derive, derive_expression, linear_params
-from symconv.errors import invalid
-from symconv.transform import constant
+from symconv import (
+    Table,
+    Text,
+    batchnorm_params,
+    conv_params,
+    derive,
+    derive_expression,
+    linear_params,
+)
+from symconv.core.errors import invalid
+from symconv.core.transform import constant
 
 CONV_BN_CONVENTION = (
     "Convention: every convolution is followed by batch normalisation and so carries no bias; BatchNorm "
@@ -134,7 +142,14 @@ def stage_working(stage, block):
     rows = []
     for kind, convs in (("first", first), ("later", later)):
         rows += [
-            (kind, conv.role, f"{conv.in_channels}→{conv.out_channels}", conv.weights, conv.batchnorm, conv.weights + conv.batchnorm)
+            (
+                kind,
+                conv.role,
+                f"{conv.in_channels}→{conv.out_channels}",
+                conv.weights,
+                conv.batchnorm,
+                conv.weights + conv.batchnorm,
+            )
             for conv in convs
         ]
         weights, batchnorm = sum_convs(convs, "weights"), sum_convs(convs, "batchnorm")

@@ -8,7 +8,7 @@ from symconv import (
     derive_expression,
     receptive_field,
 )
-from symconv.receptive_field import closed_form, field_table
+from symconv.formulas.receptive_field import closed_form, field_table
 
 SIZE_RULE = (
     "PyTorch's rule along each axis: the window starts at every multiple of the stride for which it "
@@ -42,7 +42,9 @@ def stack_versus_single(params):
         ),
         field_table(field),
         derive_expression(closed_form(field), lhs="receptive_field", unit="pixels"),
-        Text(f"One convolution with a {single_kernel}×{single_kernel} kernel sees exactly the same window. Parameters of one {kernel_size}×{kernel_size} layer:"),
+        Text(
+            f"One convolution with a {single_kernel}×{single_kernel} kernel sees exactly the same window. Parameters of one {kernel_size}×{kernel_size} layer:"
+        ),
         one_layer,
         stack,
         Text(f"and of the single {single_kernel}×{single_kernel} layer:"),

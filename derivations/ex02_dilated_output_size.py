@@ -1,7 +1,22 @@
 """Exercise 2: the same convolution with dilation; why the output shrinks."""
 
-from symconv import Exercise, Text, Worked, conv_output_size, derive, effective_kernel_size
-from symconv.variants import Choice, Constraint, IntRange, MainAnswer, accepted_by, floor_discards, formula_answers
+from symconv import (
+    Exercise,
+    Text,
+    Worked,
+    conv_output_size,
+    derive,
+    effective_kernel_size,
+)
+from symconv.teaching.domains import (
+    Choice,
+    Constraint,
+    IntRange,
+    MainAnswer,
+    accepted_by,
+    floor_discards,
+    formula_answers,
+)
 
 from ._shared import SIZE_RULE
 

@@ -1,7 +1,7 @@
 """Exercise 3: learnable parameters of a convolution, biases included."""
 
 from symconv import Exercise, Text, Worked, conv_params, derive
-from symconv.variants import Choice, MainAnswer, accepted_by, formula_answers
+from symconv.teaching.domains import Choice, MainAnswer, accepted_by, formula_answers
 
 
 def solve(params):
@@ -12,7 +12,9 @@ def solve(params):
     )
     return Worked(
         blocks=(
-            Text("The weights form a tensor of shape $C_{\\text{out}} \\times C_{\\text{in}} \\times K \\times K$; the bias adds one number per output channel."),
+            Text(
+                "The weights form a tensor of shape $C_{\\text{out}} \\times C_{\\text{in}} \\times K \\times K$; the bias adds one number per output channel."
+            ),
             count,
         ),
         answers={"params": count.value},

@@ -2,9 +2,17 @@
 
 from fractions import Fraction
 
-from symconv import Exercise, Text, Worked, conv_output_size, derive, derive_expression, weighted_sum
-from symconv.solution import GridPanel, Grids
-from symconv.variants import IntRange, MainAnswer, accepted_by
+from symconv import (
+    Exercise,
+    Text,
+    Worked,
+    conv_output_size,
+    derive,
+    derive_expression,
+    weighted_sum,
+)
+from symconv.core.solution import GridPanel, Grids
+from symconv.teaching.domains import IntRange, MainAnswer, accepted_by
 
 
 def cross_correlate(image, kernel, stride):

@@ -1,7 +1,7 @@
 """Exercise 5: two stacked 3×3 convolutions against one 5×5."""
 
 from symconv import Exercise
-from symconv.variants import IntRange, MainAnswer
+from symconv.teaching.domains import IntRange, MainAnswer
 
 from ._shared import stack_versus_single
 

@@ -1,10 +1,22 @@
 """Exercise 7: receptive field of a conv–pool–conv–pool stack, layer by layer."""
 
-from symconv import Exercise, LayerWindow, Text, Worked, derive_expression, receptive_field
-from symconv.derive import general
-from symconv.solution import Bars
-from symconv.variants import Choice, Constraint, MainAnswer
-from symconv.receptive_field import closed_form, field_table, jump_growth, receptive_field_growth
+from symconv import (
+    Exercise,
+    LayerWindow,
+    Text,
+    Worked,
+    derive_expression,
+    receptive_field,
+)
+from symconv.core.derive import general
+from symconv.core.solution import Bars
+from symconv.formulas.receptive_field import (
+    closed_form,
+    field_table,
+    jump_growth,
+    receptive_field_growth,
+)
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
 
 
 def stack(params):
@@ -76,6 +88,10 @@ EXERCISE = Exercise(
         "pool_kernel": Choice(2, 3),
         "pool_stride": Choice(1, 2, 3),
     },
-    constraints=(Constraint("the pooling windows tile or overlap (stride at most the window)", lambda p: p["pool_stride"] <= p["pool_kernel"]),),
+    constraints=(
+        Constraint(
+            "the pooling windows tile or overlap (stride at most the window)", lambda p: p["pool_stride"] <= p["pool_kernel"]
+        ),
+    ),
     main_answer=MainAnswer("receptive_field", "the receptive field of one output unit, in input pixels"),
 )

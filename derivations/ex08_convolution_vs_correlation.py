@@ -1,7 +1,15 @@
 """Exercise 8: convolution equals cross-correlation with the kernel turned 180°, shown on symbols."""
 
 from symconv import Equation, Exercise, Table, Text, Worked
-from symconv.gradients import convolve, cross_correlate, gradient, rot180, symbol_matrix, syntax, upstream_loss
+from symconv.formulas.gradients import (
+    convolve,
+    cross_correlate,
+    gradient,
+    rot180,
+    symbol_matrix,
+    syntax,
+    upstream_loss,
+)
 
 
 def solve(params):

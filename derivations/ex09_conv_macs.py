@@ -3,7 +3,7 @@
 from fractions import Fraction
 
 from symconv import Exercise, Rounded, Text, Worked, conv_macs, derive
-from symconv.variants import Choice, MainAnswer, formula_answers
+from symconv.teaching.domains import Choice, MainAnswer, formula_answers
 
 from ._shared import MAC_CONVENTION
 

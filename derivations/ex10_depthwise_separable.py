@@ -2,9 +2,19 @@
 
 from fractions import Fraction
 
-from symconv import Exercise, Rounded, Table, Text, Worked, conv_macs, conv_params, derive, symbols
-from symconv.formulas import depthwise_separable_macs, depthwise_separable_params
-from symconv.variants import Choice, MainAnswer, formula_answers
+from symconv import (
+    Exercise,
+    Rounded,
+    Table,
+    Text,
+    Worked,
+    conv_macs,
+    conv_params,
+    derive,
+    symbols,
+)
+from symconv.formulas.layers import depthwise_separable_macs, depthwise_separable_params
+from symconv.teaching.domains import Choice, MainAnswer, formula_answers
 
 from ._shared import MAC_CONVENTION
 
@@ -56,7 +66,10 @@ def solve(params):
             depthwise_params,
             pointwise_params,
             params_total,
-            Text("The standard convolution of Exercise 9 needs {macs} MACs and {params} weights, so the saving is", {"macs": standard_macs, "params": standard_params}),
+            Text(
+                "The standard convolution of Exercise 9 needs {macs} MACs and {params} weights, so the saving is",
+                {"macs": standard_macs, "params": standard_params},
+            ),
             ratio,
             Text("The same comparison in general, for any channel counts, kernel and map size:"),
             symbolic_ratio,

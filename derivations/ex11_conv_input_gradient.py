@@ -2,8 +2,19 @@
 
 from typing import Any, NamedTuple
 
-from symconv import Equation, Exercise, Table, Text, Worked, conv_output_size, conv_transpose_output_size, derive, derive_expression, weighted_sum
-from symconv.gradients import (
+from symconv import (
+    Equation,
+    Exercise,
+    Table,
+    Text,
+    Worked,
+    conv_output_size,
+    conv_transpose_output_size,
+    derive,
+    derive_expression,
+    weighted_sum,
+)
+from symconv.formulas.gradients import (
     conv_input_gradient,
     cross_correlate,
     full_cross_correlate,
@@ -73,7 +84,9 @@ def solve(params):
     transpose_gap = differing_entries(transposed, differentiated)
     nonzero = sum(1 for weight in jacobian_matrix if weight != 0)
 
-    gn, gk, stride, padding, dilation = (params[name] for name in ("general_n", "general_kernel_size", "stride", "padding", "dilation"))
+    gn, gk, stride, padding, dilation = (
+        params[name] for name in ("general_n", "general_kernel_size", "stride", "padding", "dilation")
+    )
     general_kernel = symbol_matrix("k", gk, gk)
     _, _, general_upstream, general_differentiated = by_differentiation(gn, general_kernel, stride, padding, dilation)
     size = derive(conv_output_size, gn, gk, stride, padding, dilation)
@@ -169,7 +182,16 @@ EXERCISE = Exercise(
         "that it is a full cross-correlation of $G$ with the kernel turned by 180°. How does the rule change "
         "with stride and dilation?"
     ),
-    defaults={"n": 4, "kernel_size": 2, "larger_kernel_size": 3, "general_n": 5, "general_kernel_size": 2, "stride": 2, "padding": 1, "dilation": 3},
+    defaults={
+        "n": 4,
+        "kernel_size": 2,
+        "larger_kernel_size": 3,
+        "general_n": 5,
+        "general_kernel_size": 2,
+        "stride": 2,
+        "padding": 1,
+        "dilation": 3,
+    },
     solve=solve,
     topics=("backpropagation", "convolution", "transposed convolution"),
 )

@@ -1,8 +1,16 @@
 """Exercise 12: the backward pass of max pooling routes each upstream gradient to its window's maximum."""
 
 from symconv import Equation, Exercise, Table, Text, Worked, pool_output_size
-from symconv.solution import GridPanel, Grids
-from symconv.gradients import gradient, max_pool, max_pool_backward, max_pool_indices, symbol_matrix, syntax, upstream_loss
+from symconv.core.solution import GridPanel, Grids
+from symconv.formulas.gradients import (
+    gradient,
+    max_pool,
+    max_pool_backward,
+    max_pool_indices,
+    symbol_matrix,
+    syntax,
+    upstream_loss,
+)
 
 
 def solve(params):

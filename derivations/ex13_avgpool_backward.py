@@ -1,7 +1,14 @@
 """Exercise 13: the backward pass of average pooling spreads each upstream gradient evenly over its window."""
 
 from symconv import Equation, Exercise, Text, Worked
-from symconv.gradients import avg_pool, avg_pool_backward, gradient, symbol_matrix, syntax, upstream_loss
+from symconv.formulas.gradients import (
+    avg_pool,
+    avg_pool_backward,
+    gradient,
+    symbol_matrix,
+    syntax,
+    upstream_loss,
+)
 
 
 def solve(params):
@@ -21,7 +28,10 @@ def solve(params):
                 {"k": k, "s": stride, "n": n},
             ),
             Equation("Y_00", pooled[0, 0]),
-            Text("so every input of the window enters $Y_{00}$ with the same weight, one over the window's {k2} entries:", {"k2": k * k}),
+            Text(
+                "so every input of the window enters $Y_{00}$ with the same weight, one over the window's {k2} entries:",
+                {"k2": k * k},
+            ),
             Equation("dY_00/dx_00", share),
             Text(
                 "With the upstream gradient $G = (g_{ij})$ and $L = \\sum G \\odot Y$, sympy differentiates "

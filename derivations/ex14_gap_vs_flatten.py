@@ -2,9 +2,17 @@
 
 from fractions import Fraction
 
-from symconv import Exercise, Rounded, Table, Text, Worked, derive, linear_params, symbols
-from symconv.variants import Choice, IntRange, MainAnswer
-
+from symconv import (
+    Exercise,
+    Rounded,
+    Table,
+    Text,
+    Worked,
+    derive,
+    linear_params,
+    symbols,
+)
+from symconv.teaching.domains import Choice, IntRange, MainAnswer
 
 # Where the chapter's feature maps come from, named when the parameters match one.
 KNOWN_MAPS = {

@@ -1,8 +1,17 @@
 """Exercise 15: why a deeper plain network with higher training error is not overfitting."""
 
-from symconv import Equation, Exercise, Table, Text, Worked, derive, derive_expression, weighted_sum
-from symconv.errors import invalid
-from symconv.values import maximum
+from symconv import (
+    Equation,
+    Exercise,
+    Table,
+    Text,
+    Worked,
+    derive,
+    derive_expression,
+    weighted_sum,
+)
+from symconv.core.errors import invalid
+from symconv.core.values import maximum
 
 # The first layer of the residual branch holds whatever training left there: these numbers are arbitrary.
 FIRST_WEIGHTS = ((1, -2, 0, 1), (0, 1, -1, 2), (2, 0, 1, -1), (-1, 1, 1, 0))

@@ -1,7 +1,7 @@
 """Exercise 16: the Jacobian of a residual block is the branch's Jacobian plus the identity."""
 
 from symconv import Equation, Exercise, Table, Text, Worked, derive
-from symconv.gradients import jacobian, symbol_matrix, syntax
+from symconv.formulas.gradients import jacobian, symbol_matrix, syntax
 
 
 def expansion_terms(L):

@@ -1,7 +1,7 @@
 """Exercise 17: batch normalisation ignores the scale of the weights before it, and what that does to learning."""
 
 from symconv import Equation, Exercise, Text, Worked, derive
-from symconv.gradients import gradient, symbol_matrix, syntax
+from symconv.formulas.gradients import gradient, symbol_matrix, syntax
 
 
 def effective_learning_rate(eta, r, a):
@@ -61,9 +61,7 @@ def solve(params):
             ),
             Equation("grad at aw - (1/a) grad at w", gradient_gap.tolist()),
             Equation("ratio", ratio),
-            Text(
-                "and the gradient is orthogonal to the weights (Euler's relation for a function of degree 0):"
-            ),
+            Text("and the gradient is orthogonal to the weights (Euler's relation for a function of degree 0):"),
             Equation("w . grad", radial),
             Text(
                 "Consequences for learning. The gradient step $-\\eta g$ taken at weights $aw$ is $r$ = {ratio} "

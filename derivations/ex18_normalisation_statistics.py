@@ -3,10 +3,10 @@
 from math import prod
 
 from symconv import Exercise, Table, Text, Worked, derive, symbols
-from symconv.errors import SymconvError, invalid
-from symconv.gradients import syntax
-from symconv.values import divide
-from symconv.variants import Choice, Constraint, MainAnswer
+from symconv.core.errors import SymconvError, invalid
+from symconv.core.values import divide
+from symconv.formulas.gradients import syntax
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
 
 # The axes each normalisation averages over, for an N×C×H×W tensor; "C/G" are the channels of one group.
 AVERAGED_AXES = {
@@ -71,8 +71,7 @@ def solve(params):
                 {"as_layer": as_layer, "as_instance": as_instance},
             ),
             Text(
-                "For a batch of {n} maps with {c} channels of {h}×{w} and {g} groups, one group statistic "
-                "averages",
+                "For a batch of {n} maps with {c} channels of {h}×{w} and {g} groups, one group statistic averages",
                 {"n": n, "c": c, "h": h, "w": w, "g": g},
             ),
             group_size,
@@ -95,7 +94,11 @@ def solve(params):
             "BatchNorm: {batch_count} statistics of {batch_elements} elements; LayerNorm: {layer_count} of "
             "{layer_elements}; InstanceNorm: {instance_count} of {instance_elements}; GroupNorm: {group_count} "
             "of {group_elements}.",
-            {f"{norm}_{part}": entry[index] for norm, entry in general.items() for index, part in enumerate(("elements", "count"))},
+            {
+                f"{norm}_{part}": entry[index]
+                for norm, entry in general.items()
+                for index, part in enumerate(("elements", "count"))
+            },
         ),
     )
 

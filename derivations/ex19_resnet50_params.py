@@ -2,7 +2,16 @@
 
 from fractions import Fraction
 
-from symconv import Exercise, Rounded, Text, Worked, batchnorm_params, conv_params, derive, linear_params
+from symconv import (
+    Exercise,
+    Rounded,
+    Text,
+    Worked,
+    batchnorm_params,
+    conv_params,
+    derive,
+    linear_params,
+)
 
 from ._architectures import (
     CONV_BN_CONVENTION,
@@ -34,7 +43,7 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Layout of torchvision's ResNet-50 (\"v1.5\": a downsampling block puts its stride on the 3×3 "
+                'Layout of torchvision\'s ResNet-50 ("v1.5": a downsampling block puts its stride on the 3×3 '
                 "convolution; where the stride sits changes the cost, not the parameter count). Each bottleneck "
                 "block reduces with a 1×1 convolution to its width, filters with a 3×3 at that width, and expands "
                 "with a 1×1 to {expansion} times the width.",
@@ -45,11 +54,17 @@ def solve(params):
             derive(conv_params, 3, stem_channels, 7, bias=False, lhs="P_conv1"),
             derive(batchnorm_params, stem_channels, lhs="P_bn1"),
             *stage_blocks,
-            Text("Head: global average pooling (no parameters) and a fully connected layer to {classes} classes.", {"classes": classes}),
+            Text(
+                "Head: global average pooling (no parameters) and a fully connected layer to {classes} classes.",
+                {"classes": classes},
+            ),
             derive(linear_params, features, classes, lhs="P_fc"),
             counts_table(counts),
             total,
-            Text("Counting only the weights of convolutions and of the classifier, without its {classes} biases and without BatchNorm:", {"classes": classes}),
+            Text(
+                "Counting only the weights of convolutions and of the classifier, without its {classes} biases and without BatchNorm:",
+                {"classes": classes},
+            ),
             weights,
         ),
         answers={

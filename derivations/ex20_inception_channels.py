@@ -1,7 +1,15 @@
 """Exercise 20: the output channels of an Inception module are the sum of its branches' channels."""
 
-from symconv import Exercise, Table, Text, Worked, conv_output_size, derive, pool_output_size
-from symconv.variants import Choice, Constraint, MainAnswer
+from symconv import (
+    Exercise,
+    Table,
+    Text,
+    Worked,
+    conv_output_size,
+    derive,
+    pool_output_size,
+)
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
 
 
 def concat_channels(C_1x1, C_3x3, C_5x5, C_pool):
@@ -79,9 +87,11 @@ EXERCISE = Exercise(
     constraints=(
         Constraint(
             "each 1×1 reduction is narrower than the module's input and than the convolution it feeds",
-            lambda p: max(p["reduce_3x3"], p["reduce_5x5"]) < p["in_channels"]
-            and p["reduce_3x3"] < p["branch_3x3"]
-            and p["reduce_5x5"] < p["branch_5x5"],
+            lambda p: (
+                max(p["reduce_3x3"], p["reduce_5x5"]) < p["in_channels"]
+                and p["reduce_3x3"] < p["branch_3x3"]
+                and p["reduce_5x5"] < p["branch_5x5"]
+            ),
         ),
     ),
     main_answer=MainAnswer("out_channels", "the number of channels that leave the module"),

@@ -2,10 +2,20 @@
 
 from fractions import Fraction
 
-from symconv import Exercise, Rounded, Table, Text, Worked, conv_macs, conv_params, derive, symbols
+from symconv import (
+    Exercise,
+    Rounded,
+    Table,
+    Text,
+    Worked,
+    conv_macs,
+    conv_params,
+    derive,
+    symbols,
+)
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
 
 from ._shared import MAC_CONVENTION
-from symconv.variants import Choice, Constraint, MainAnswer
 
 
 def factorised_macs(MACs_reduce, MACs_conv):
@@ -47,9 +57,7 @@ def solve(params):
             conv,
             factorised,
             ratio,
-            Text(
-                "In general, with $C$ channels in and out and a reduction to $R$ channels, the map size cancels:"
-            ),
+            Text("In general, with $C$ channels in and out and a reduction to $R$ channels, the map size cancels:"),
             general,
             Text(
                 "The 1×1 layer costs only $CR$ per position, so the saving is close to $C/R$; it exceeds 1 as long as "

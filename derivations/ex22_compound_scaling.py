@@ -40,16 +40,23 @@ def solve(params):
                 "rounding of channel counts and sizes)"
             ),
             one_layer,
-            Text(
-                "Depth adds layers of the same cost, so the whole network's FLOPs grow as $d w^2 r^2$. Per step of "
-                "$\\phi$:"
-            ),
+            Text("Depth adds layers of the same cost, so the whole network's FLOPs grow as $d w^2 r^2$. Per step of $\\phi$:"),
             factor,
             Text(
                 "Each step therefore about doubles the FLOPs, and $\\phi$ is, roughly, the base-2 logarithm of the "
                 "compute budget relative to the base network:"
             ),
-            Table(("$\\phi$", "depth $\\alpha^\\phi$", "width $\\beta^\\phi$", "resolution $\\gamma^\\phi$", "FLOPs factor", "$2^\\phi$"), rows),
+            Table(
+                (
+                    "$\\phi$",
+                    "depth $\\alpha^\\phi$",
+                    "width $\\beta^\\phi$",
+                    "resolution $\\gamma^\\phi$",
+                    "FLOPs factor",
+                    "$2^\\phi$",
+                ),
+                rows,
+            ),
             Text(
                 "Why balanced scaling works: the three dimensions need each other. A larger image carries the same "
                 "objects over more pixels, so the network needs more layers to grow its receptive field over them "

@@ -3,8 +3,8 @@
 from fractions import Fraction
 
 from symconv import Equation, Exercise, Rounded, Table, Text, Worked, derive
-from symconv.gradients import syntax
-from symconv.variants import Choice, IntRange, MainAnswer
+from symconv.formulas.gradients import syntax
+from symconv.teaching.domains import Choice, IntRange, MainAnswer
 
 
 def modulating_factor(p_t, gamma):
@@ -148,5 +148,7 @@ EXERCISE = Exercise(
         "p_mid": Choice(Fraction(2, 5), Fraction(1, 2), Fraction(3, 5)),
         "p_high": Choice(Fraction(3, 4), Fraction(4, 5), Fraction(9, 10), Fraction(19, 20)),
     },
-    main_answer=MainAnswer("multipliers", "the modulating factor $(1 - p_t)^\\gamma$ at the largest $p_t$ (the easy example)", (2,)),
+    main_answer=MainAnswer(
+        "multipliers", "the modulating factor $(1 - p_t)^\\gamma$ at the largest $p_t$ (the easy example)", (2,)
+    ),
 )

@@ -1,8 +1,16 @@
 """Exercise 24: Faster R-CNN's pipeline, its anchor count on a VGG-16 feature map, and RoI pooling's bins."""
 
-from symconv import Exercise, Table, Text, Worked, conv_output_size, derive, pool_output_size
-from symconv.errors import invalid
-from symconv.variants import Constraint, IntRange, MainAnswer
+from symconv import (
+    Exercise,
+    Table,
+    Text,
+    Worked,
+    conv_output_size,
+    derive,
+    pool_output_size,
+)
+from symconv.core.errors import invalid
+from symconv.teaching.domains import Constraint, IntRange, MainAnswer
 
 # VGG-16's convolutional part as (number of 3×3 convolutions, channels) per block. Faster R-CNN keeps the
 # max-pools after the first four blocks and drops the fifth, so conv5_3 is the shared feature map.
@@ -96,15 +104,9 @@ def solve(params):
             ),
             k,
             per_position,
-            Text(
-                "How many positions are there? VGG-16's 3×3 convolutions use padding 1 and stride 1, so they "
-                "keep the size:"
-            ),
+            Text("How many positions are there? VGG-16's 3×3 convolutions use padding 1 and stride 1, so they keep the size:"),
             derive(conv_output_size, height, **CONV),
-            Text(
-                "Each 2×2 max-pool with stride 2 halves the size; from an odd size the floor drops the last "
-                "row or column:"
-            ),
+            Text("Each 2×2 max-pool with stride 2 halves the size; from an odd size the floor drops the last row or column:"),
             *(derive(pool_output_size, n, **POOL) for n in shown_pools),
             Table(
                 ("after block", "height", "width"),

@@ -1,7 +1,7 @@
 """Exercise 25: the size of a YOLO output tensor, term by term."""
 
 from symconv import Exercise, Table, Text, Worked, derive
-from symconv.variants import Choice, IntRange, MainAnswer
+from symconv.teaching.domains import Choice, IntRange, MainAnswer
 
 
 def cell_depth(B, C):

@@ -4,7 +4,9 @@ import ast
 from fractions import Fraction
 
 from symconv import Exercise, Rounded, Table, Text, Worked, derive, derive_expression
-from symconv.detection import (
+from symconv.core.transform import constant
+from symconv.core.values import exact
+from symconv.formulas.detection import (
     box_overlap,
     coco_map,
     coco_thresholds,
@@ -15,8 +17,6 @@ from symconv.detection import (
     voc_ap_expression,
     voc_ranking,
 )
-from symconv.transform import constant
-from symconv.values import exact
 
 THRESHOLD = Fraction(1, 2)
 IMAGE, CATEGORY = 1, 1
@@ -77,7 +77,14 @@ def ranking_table(rows):
     return Table(
         ("rank", "score", "box", "IoU", "verdict", "precision", "recall", "envelope"),
         tuple(
-            (rank, row.score, ", ".join(map(str, row.box)), Rounded(row.iou, 3), verdict(row), *map(exact, (row.precision, row.recall, level)))
+            (
+                rank,
+                row.score,
+                ", ".join(map(str, row.box)),
+                Rounded(row.iou, 3),
+                verdict(row),
+                *map(exact, (row.precision, row.recall, level)),
+            )
             for rank, (row, level) in enumerate(zip(rows, envelope), start=1)
         ),
     )
@@ -90,7 +97,9 @@ def tightness(rows, coco):
     values = {"thresholds": len(iou_thresholds), "map": Rounded(coco.map, 3), "ap50": Rounded(coco.ap50, 3)}
     clauses = []
     for index, (rank, row) in enumerate(hits):
-        values.update({f"rank{index}": rank, f"iou{index}": Rounded(row.iou, 3), f"count{index}": sum(row.iou >= t for t in iou_thresholds)})
+        values.update(
+            {f"rank{index}": rank, f"iou{index}": Rounded(row.iou, 3), f"count{index}": sum(row.iou >= t for t in iou_thresholds)}
+        )
         clauses.append(f"the hit at rank {{rank{index}}} (IoU ≈ {{iou{index}}}) counts at {{count{index}}}")
     weighting = ", ".join(clauses) + " of the {thresholds} thresholds" if hits else "here nothing is found even at 0.5"
     return Text(
@@ -115,7 +124,9 @@ def solve(params):
 
     coco = coco_map(ground_truth, found)
     mean = derive_expression(
-        mean_expression([ap for _, ap in coco.per_threshold]), lhs="mAP", note=f"Mean over the {len(coco.per_threshold)} IoU thresholds."
+        mean_expression([ap for _, ap in coco.per_threshold]),
+        lhs="mAP",
+        note=f"Mean over the {len(coco.per_threshold)} IoU thresholds.",
     )
 
     blocks = [
@@ -143,8 +154,7 @@ def solve(params):
         ),
         voc,
         Text(
-            "VOC2007's older rule, the mean of the envelope at the eleven recall levels 0, 0.1, …, 1, gives "
-            "{ap11} ≈ {approx}.",
+            "VOC2007's older rule, the mean of the envelope at the eleven recall levels 0, 0.1, …, 1, gives {ap11} ≈ {approx}.",
             {"ap11": eleven_point, "approx": Rounded(eleven_point, 4)},
         ),
         Text(

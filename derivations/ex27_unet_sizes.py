@@ -1,9 +1,19 @@
 """Exercise 27: the feature-map sizes down and up the original U-Net, and the crops its skip connections need."""
 
-from symconv import Exercise, SymconvError, Table, Text, Worked, conv_output_size, conv_transpose_output_size, derive, pool_output_size
-from symconv.errors import invalid
-from symconv.solution import Levels
-from symconv.variants import Constraint, IntRange, MainAnswer
+from symconv import (
+    Exercise,
+    SymconvError,
+    Table,
+    Text,
+    Worked,
+    conv_output_size,
+    conv_transpose_output_size,
+    derive,
+    pool_output_size,
+)
+from symconv.core.errors import invalid
+from symconv.core.solution import Levels
+from symconv.teaching.domains import Constraint, IntRange, MainAnswer
 
 
 def crop_per_side(N_skip, N_up):
@@ -128,6 +138,8 @@ EXERCISE = Exercise(
     solve=solve,
     topics=("output size", "U-Net", "transposed convolution", "skip connections"),
     domains={"input_size": IntRange(188, 700)},
-    constraints=(Constraint("every level keeps at least one pixel", lambda p: _fits(p["input_size"], p["depth"], p["kernel_size"])),),
+    constraints=(
+        Constraint("every level keeps at least one pixel", lambda p: _fits(p["input_size"], p["depth"], p["kernel_size"])),
+    ),
     main_answer=MainAnswer("output_size", "the output size along one axis"),
 )

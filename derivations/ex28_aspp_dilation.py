@@ -1,7 +1,7 @@
 """Exercise 28: the field of view of a dilated 3×3 kernel in ASPP."""
 
 from symconv import Exercise, Table, Text, Worked, derive, effective_kernel_size
-from symconv.variants import Choice, MainAnswer, formula_answers
+from symconv.teaching.domains import Choice, MainAnswer, formula_answers
 
 
 def solve(params):
@@ -19,7 +19,10 @@ def solve(params):
             Table(("rate $d$", "field of view"), branches),
         ),
         answers={"receptive_field": span.value},
-        conclusion=Text("The dilation-{d} branch sees {r}×{r} pixels with only {taps} weights per channel pair.", {"d": params["dilation"], "r": span.value, "taps": params["kernel_size"] ** 2}),
+        conclusion=Text(
+            "The dilation-{d} branch sees {r}×{r} pixels with only {taps} weights per channel pair.",
+            {"d": params["dilation"], "r": span.value, "taps": params["kernel_size"] ** 2},
+        ),
     )
 
 

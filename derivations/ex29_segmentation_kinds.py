@@ -3,7 +3,7 @@
 from math import prod
 
 from symconv import Exercise, Table, Text, Worked, derive
-from symconv.errors import invalid
+from symconv.core.errors import invalid
 
 # The scene's vocabulary: "stuff" is amorphous and uncountable, "things" are countable objects.
 CLASSES = (("road", "stuff"), ("sky", "stuff"), ("car", "thing"), ("person", "thing"))

@@ -3,7 +3,7 @@
 from fractions import Fraction
 
 from symconv import Exercise, Rounded, Table, Text, Worked, derive, linear_params
-from symconv.variants import IntRange, MainAnswer
+from symconv.teaching.domains import IntRange, MainAnswer
 
 from ._architectures import RESNET50, RESNET50_FEATURES, resnet50_counts, total_of
 
@@ -20,7 +20,9 @@ def full_model_params(P_backbone, P_head):
 def solve(params):
     classes = params["classes"]
     counts = resnet50_counts()
-    backbone = derive(backbone_params, total_of(counts, "total"), total_of(counts, "classifier"), lhs="P_backbone", unit="parameters")
+    backbone = derive(
+        backbone_params, total_of(counts, "total"), total_of(counts, "classifier"), lhs="P_backbone", unit="parameters"
+    )
     head = derive(linear_params, RESNET50_FEATURES, classes, lhs="P_head")
     everything = derive(full_model_params, backbone.value, head.value, lhs="P_phase2", unit="parameters")
     # Gradual unfreezing from the top: every row adds the next part down (the stem last).
@@ -80,8 +82,7 @@ def solve(params):
             "backbone_params": backbone.value,
         },
         conclusion=Text(
-            "Phase 1 trains the {head} parameters of the new head; phase 2 trains all {all} parameters at a lower "
-            "learning rate.",
+            "Phase 1 trains the {head} parameters of the new head; phase 2 trains all {all} parameters at a lower learning rate.",
             {"head": head.value, "all": everything.value},
         ),
     )

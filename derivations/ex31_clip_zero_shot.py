@@ -1,7 +1,7 @@
 """Exercise 31: CLIP's zero-shot classifier worked on small stated embeddings, against a supervised head."""
 
 from symconv import Exercise, Rounded, Table, Text, Worked, derive, linear_params
-from symconv.errors import invalid
+from symconv.core.errors import invalid
 
 CLASSES = ("dog", "cat", "car")
 PROMPT = "a photo of a {}"
@@ -127,7 +127,10 @@ def solve(params):
             f"The image is classified as {CLASSES[best]} with probability {{p}}; the cosines are "
             + ", ".join(f"{{cos_{name}}} for {name}" for name in CLASSES)
             + ".",
-            {"p": Rounded(probabilities[best], 4), **{f"cos_{name}": Rounded(cosine.value, 4) for name, cosine in zip(CLASSES, cosines)}},
+            {
+                "p": Rounded(probabilities[best], 4),
+                **{f"cos_{name}": Rounded(cosine.value, 4) for name, cosine in zip(CLASSES, cosines)},
+            },
         ),
     )
 

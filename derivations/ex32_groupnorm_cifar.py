@@ -1,10 +1,22 @@
 """Exercise 32: GroupNorm in the CIFAR ResNet: channels per group and elements per statistic, stage by stage."""
 
-from symconv import Exercise, SymconvError, Table, Text, Worked, batchnorm_params, derive
-from symconv.values import divide
-from symconv.variants import Choice, Constraint, MainAnswer
+from symconv import (
+    Exercise,
+    SymconvError,
+    Table,
+    Text,
+    Worked,
+    batchnorm_params,
+    derive,
+)
+from symconv.core.values import divide
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
 
-from .ex18_normalisation_statistics import AVERAGED_AXES, group_statistic_size, statistics
+from .ex18_normalisation_statistics import (
+    AVERAGED_AXES,
+    group_statistic_size,
+    statistics,
+)
 
 
 def solve(params):

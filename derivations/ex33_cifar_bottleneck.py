@@ -1,7 +1,16 @@
 """Exercise 33: a CIFAR ResNet with bottleneck blocks against the basic-block ResNet of the same depth rule."""
 
-from symconv import Exercise, Table, Text, Worked, batchnorm_params, conv_params, derive, linear_params
-from symconv.variants import Choice, IntRange, MainAnswer
+from symconv import (
+    Exercise,
+    Table,
+    Text,
+    Worked,
+    batchnorm_params,
+    conv_params,
+    derive,
+    linear_params,
+)
+from symconv.teaching.domains import Choice, IntRange, MainAnswer
 
 from ._architectures import (
     CONV_BN_CONVENTION,

@@ -2,7 +2,18 @@
 
 from fractions import Fraction
 
-from symconv import Exercise, Rounded, Table, Text, Worked, conv_output_size, conv_params, derive, formula, linear_params
+from symconv import (
+    Exercise,
+    Rounded,
+    Table,
+    Text,
+    Worked,
+    conv_output_size,
+    conv_params,
+    derive,
+    formula,
+    linear_params,
+)
 
 from ._architectures import resnet50_counts, total_of
 
@@ -53,7 +64,16 @@ def solve(params):
     block = derive(encoder_block_params, layernorm.value, attention.value, mlp.value, lhs="P_block", unit="parameters")
     head = derive(linear_params, D, classes, lhs="P_head")
     total = derive(
-        vit_params, patch_embedding.value, D, position.value, depth, block.value, layernorm.value, head.value, lhs="P_ViT", unit="parameters"
+        vit_params,
+        patch_embedding.value,
+        D,
+        position.value,
+        depth,
+        block.value,
+        layernorm.value,
+        head.value,
+        lhs="P_ViT",
+        unit="parameters",
     )
     resnet = total_of(resnet50_counts(classes), "total")
     return Worked(
@@ -73,7 +93,10 @@ def solve(params):
                 {"D": D},
             ),
             position,
-            Text("Each of the $L = {depth}$ encoder blocks has two LayerNorms, self-attention and an MLP ({D} → {mlp} → {D}), all with biases:", {"depth": depth, "D": D, "mlp": params["mlp_hidden"]}),
+            Text(
+                "Each of the $L = {depth}$ encoder blocks has two LayerNorms, self-attention and an MLP ({D} → {mlp} → {D}), all with biases:",
+                {"depth": depth, "D": D, "mlp": params["mlp_hidden"]},
+            ),
             layernorm,
             attention,
             mlp,

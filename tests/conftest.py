@@ -12,7 +12,7 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-from symconv.cli import main
+from symconv.cli.main import main  # noqa: E402  (after the hypothesis profile is chosen)
 
 
 @pytest.fixture

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import json
 import math
-from fractions import Fraction
 import subprocess
 import sys
+from fractions import Fraction
 
 import pytest
 
 torch = pytest.importorskip("torch")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-import symconv.nn as sn  # noqa: E402
-from symconv import cli  # noqa: E402
-from symconv.analyze import analyze, format_table, report_derivations, report_json  # noqa: E402
-from symconv.derive import Derivation  # noqa: E402
-from symconv.errors import SymconvError  # noqa: E402
-from symconv.models import resnet50, unet, vgg16  # noqa: E402
-from symconv.solution import Table  # noqa: E402
 from test_nn_torch import build  # noqa: E402
 
+import symconv.networks.nn as sn  # noqa: E402
+from symconv.cli import main as cli  # noqa: E402
+from symconv.core.derive import Derivation  # noqa: E402
+from symconv.core.errors import SymconvError  # noqa: E402
+from symconv.core.solution import Table  # noqa: E402
+from symconv.networks.analyze import (  # noqa: E402
+    analyze,
+    format_table,
+    report_derivations,
+    report_json,
+)
+from symconv.networks.models import resnet50, unet, vgg16  # noqa: E402
 
 # ---- receptive field: measured by propagating input columns through a positive torch network ------
 
@@ -39,7 +43,11 @@ def draw_window(data, channels: int, keep_size: bool) -> tuple:
     if kind == "conv":
         return ("conv", channels, channels, k, s, p, d, 1, False)
     if kind == "convT":
-        return ("convT", channels, channels, k, s, p, 0, 1, False, d) if not keep_size else ("conv", channels, channels, k, 1, p, d, 1, False)
+        return (
+            ("convT", channels, channels, k, s, p, 0, 1, False, d)
+            if not keep_size
+            else ("conv", channels, channels, k, 1, p, d, 1, False)
+        )
     if kind in ("maxpool", "avgpool") and keep_size:
         return ("maxpool", k, 1, k // 2, 1, False) if kind == "maxpool" else ("avgpool", k, 1, k // 2, False, True)
     if kind == "maxpool":
@@ -57,11 +65,20 @@ def draw_positive_network(data, channels: int, depth: int) -> tuple:
             layers.append(draw_window(data, channels, keep_size=False))
         elif choice == "residual":  # a size-keeping body, or a strided body with a strided 1×1 shortcut
             stride = data.draw(st.integers(1, 2))
-            body = ("seq", (*(draw_window(data, channels, keep_size=True) for _ in range(data.draw(st.integers(1, 3)))), ("conv", channels, channels, 1, stride, 0, 1, 1, False)))
+            body = (
+                "seq",
+                (
+                    *(draw_window(data, channels, keep_size=True) for _ in range(data.draw(st.integers(1, 3)))),
+                    ("conv", channels, channels, 1, stride, 0, 1, 1, False),
+                ),
+            )
             shortcut = None if stride == 1 else ("conv", channels, channels, 1, stride, 0, 1, 1, False)
             layers.append(("residual", body, shortcut, data.draw(st.booleans())))
         else:
-            branches = tuple(("seq", tuple(draw_window(data, channels, keep_size=True) for _ in range(data.draw(st.integers(1, 3))))) for _ in range(2))
+            branches = tuple(
+                ("seq", tuple(draw_window(data, channels, keep_size=True) for _ in range(data.draw(st.integers(1, 3)))))
+                for _ in range(2)
+            )
             layers.append(("seq", (("concat", branches), ("conv", 2 * channels, channels, 1, 1, 0, 1, 1, False))))
     return ("seq", tuple(layers))
 
@@ -180,7 +197,10 @@ def test_resnet50_report_totals_and_breakdown():
         by_kind[row.kind] = by_kind.get(row.kind, 0) + row.params
     assert (by_kind["Conv2d"], by_kind["BatchNorm2d"], by_kind["Linear"]) == (23_454_912, 53_120, 2_049_000)
     assert report.macs_by_op == {"Conv2d": 4_087_136_256, "Linear": 2_048_000}
-    assert sum(row.output_shape[0] * row.output_shape[1] * row.output_shape[2] for row in report.layers if row.kind == "Add") == 5_519_360
+    assert (
+        sum(row.output_shape[0] * row.output_shape[1] * row.output_shape[2] for row in report.layers if row.kind == "Add")
+        == 5_519_360
+    )
     fvcore = analyze(resnet50(), (3, 224, 224), convention="fvcore")
     assert fvcore.macs_by_op["BatchNorm2d"] == 22_227_968 and fvcore.macs_by_op["AdaptiveAvgPool2d"] == 100_352
     assert (report.receptive_field, report.jump) == (427, 32)
@@ -200,7 +220,15 @@ def test_json_keeps_integers_and_writes_symbols_in_sympy_syntax():
     assert numeric["params"] == 25_557_032 and numeric["macs"] == 4_089_184_256
     assert numeric["receptive_field"] == 427 and numeric["jump"] == 32 and numeric["output_shape"] == [1000]
     assert set(numeric) >= {"params", "macs", "macs_by_op", "output_shape", "receptive_field", "jump", "layers"}
-    assert numeric["layers"][0] == {"path": "conv1", "kind": "Conv2d", "output_shape": [64, 112, 112], "params": 9408, "macs": 118_013_952, "receptive_field": 7, "jump": 2}
+    assert numeric["layers"][0] == {
+        "path": "conv1",
+        "kind": "Conv2d",
+        "output_shape": [64, 112, 112],
+        "params": 9408,
+        "macs": 118_013_952,
+        "receptive_field": 7,
+        "jump": 2,
+    }
     assert numeric["layers"][-1]["receptive_field"] is None
     import sympy
 
@@ -248,9 +276,21 @@ def test_derivations_assemble_the_totals():
     [
         (vgg16(), (3, 16, 16), r"^features\.30: n=1: with these hyperparameters the output size would be below 1"),
         (resnet50(), (4, 224, 224), r"^conv1: in_channels=3: must equal the channels of its input, 4$"),
-        (sn.Sequential(sn.Conv2d(3, 8, 3), sn.Residual(sn.Conv2d(8, 8, 3))), (3, 9, 9), r"^1: cannot add the body's output 8×5×5 to the shortcut's 8×7×7"),
-        (sn.Sequential(sn.Concat(sn.Conv2d(3, 2, 1), sn.MaxPool2d(2))), (3, 8, 8), r"^0: branch 0 gives 8×8, the last branch 4×4: spatial sizes must agree"),
-        (sn.Sequential(sn.Flatten(), sn.Linear(10, 2)), (3, 2, 2), r"^1: in_features=10: must equal the last size of its input, 12$"),
+        (
+            sn.Sequential(sn.Conv2d(3, 8, 3), sn.Residual(sn.Conv2d(8, 8, 3))),
+            (3, 9, 9),
+            r"^1: cannot add the body's output 8×5×5 to the shortcut's 8×7×7",
+        ),
+        (
+            sn.Sequential(sn.Concat(sn.Conv2d(3, 2, 1), sn.MaxPool2d(2))),
+            (3, 8, 8),
+            r"^0: branch 0 gives 8×8, the last branch 4×4: spatial sizes must agree",
+        ),
+        (
+            sn.Sequential(sn.Flatten(), sn.Linear(10, 2)),
+            (3, 2, 2),
+            r"^1: in_features=10: must equal the last size of its input, 12$",
+        ),
         (sn.Conv2d(3, 4, 3), (3, 224), r"^Conv2d: input='3×224': must be a C×H×W feature map$"),
         (sn.MaxPool2d(2, padding=2), (3, 8, 8), r"^MaxPool2d: padding=2: must be at most half the kernel size 2$"),
     ],
@@ -280,7 +320,7 @@ def test_subs_refuses_unknown_symbols_and_sizes_too_small():
     [
         ((sn.ReLU(), (3, 0, 4)), "sizes must be at least 1"),
         ((sn.ReLU(), (3, 4, 4), "flops"), "convention='flops': must be one of macs, fvcore"),
-        (("resnet50", (3, 224, 224)), "net='str': must be a symconv.nn layer"),
+        (("resnet50", (3, 224, 224)), "net='str': must be a symconv.networks.nn layer"),
     ],
 )
 def test_bad_arguments(arguments, message):
@@ -293,7 +333,7 @@ def test_bad_arguments(arguments, message):
 
 @pytest.fixture
 def run_cli(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("symconv.analyze_cli",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("symconv.cli.analyze",))
 
     def run(*argv: str) -> tuple[int, str, str]:
         status = cli.main(list(argv))
@@ -316,7 +356,9 @@ def test_cli_analyze_formats(run_cli):
 
 def test_cli_loads_a_network_from_a_file(run_cli, tmp_path):
     source = tmp_path / "mine.py"
-    source.write_text("from symconv.nn import Sequential, Conv2d, ReLU\n\ndef tiny():\n    return Sequential(Conv2d(3, 8, 3), ReLU())\n")
+    source.write_text(
+        "from symconv.networks.nn import Sequential, Conv2d, ReLU\n\ndef tiny():\n    return Sequential(Conv2d(3, 8, 3), ReLU())\n"
+    )
     status, out, _ = run_cli("analyze", f"{source}:tiny", "--input", "3x10x10", "--format", "json")
     assert status == 0 and json.loads(out)["output_shape"] == [8, 8, 8]
 
@@ -340,8 +382,8 @@ def test_cli_errors_are_one_line(run_cli, argv, message):
 def test_numeric_path_imports_neither_sympy_nor_numpy():
     script = (
         "import sys, io, contextlib\n"
-        "import symconv.cli as cli\n"
-        "cli.COMMAND_MODULES = ('symconv.analyze_cli',)\n"
+        "import symconv.cli.main as cli\n"
+        "cli.COMMAND_MODULES = ('symconv.cli.analyze',)\n"
         "for form in ('table', 'json'):\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        assert cli.main(['analyze', 'resnet50', '--format', form, '--convention', 'fvcore']) == 0\n"

@@ -7,12 +7,13 @@ from fractions import Fraction
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import symconv
-from symconv.cli import main
-from symconv.derive import Derivation
+from symconv.cli.main import main
+from symconv.core.derive import Derivation
 
 META = "meta"  # parameter counts and shapes need no memory and no arithmetic
 
@@ -79,7 +80,9 @@ class Basic(nn.Module):
 def shortcut(in_channels, out_channels, stride):
     if stride == 1 and in_channels == out_channels:
         return nn.Identity()
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False, device=META), nn.BatchNorm2d(out_channels, device=META))
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 1, stride, bias=False, device=META), nn.BatchNorm2d(out_channels, device=META)
+    )
 
 
 def resnet(block, stem, widths, blocks, expansion, classes):
@@ -112,7 +115,9 @@ def resnet50(classes=1000):
 
 def main_path_layers(network):
     """Convolutions outside the shortcuts plus the classifier."""
-    shortcuts = {id(m) for block in network.modules() if isinstance(block, (Bottleneck, Basic)) for m in block.downsample.modules()}
+    shortcuts = {
+        id(m) for block in network.modules() if isinstance(block, (Bottleneck, Basic)) for m in block.downsample.modules()
+    }
     return sum(1 for m in network.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) and id(m) not in shortcuts)
 
 
@@ -157,10 +162,18 @@ def test_cifar_resnets_match_torch(capsys):
 
 
 @SETTINGS
-@given(n=st.integers(1, 6), width=st.integers(1, 32), stages=st.integers(1, 4), expansion=st.integers(1, 4), classes=st.integers(2, 100))
+@given(
+    n=st.integers(1, 6),
+    width=st.integers(1, 32),
+    stages=st.integers(1, 4),
+    expansion=st.integers(1, 4),
+    classes=st.integers(2, 100),
+)
 def test_cifar_resnet_variants_match_torch(n, width, stages, expansion, classes):
     widths = tuple(width * 2**index for index in range(stages))
-    answers = symconv.solve(33, blocks_per_stage=n, widths=widths, expansion=expansion, stem_channels=width, classes=classes).answers
+    answers = symconv.solve(
+        33, blocks_per_stage=n, widths=widths, expansion=expansion, stem_channels=width, classes=classes
+    ).answers
     bottleneck = resnet(Bottleneck, cifar_stem(width), widths, (n,) * stages, expansion, classes)
     basic = resnet(Basic, cifar_stem(width), widths, (n,) * stages, 1, classes)
     assert answers["params"] == count(bottleneck)
@@ -255,7 +268,9 @@ def reduction_costs(c, r, k, size):
 
 
 def symbolic_saving(solution):
-    return next(b for b in solution.blocks if isinstance(b, Derivation) and b.lhs == "saving" and getattr(b.value, "free_symbols", None)).value
+    return next(
+        b for b in solution.blocks if isinstance(b, Derivation) and b.lhs == "saving" and getattr(b.value, "free_symbols", None)
+    ).value
 
 
 def test_reduction_saving_default(capsys):
@@ -291,7 +306,9 @@ def test_compound_scaling_cost_law_matches_torch(c, k, size, w, r):
     """The exercise's one-layer ratio, evaluated, equals the MAC ratio torch's shapes give."""
     layer_ratio = next(b for b in symconv.solve(22).blocks if isinstance(b, Derivation) and b.lhs == "ratio").value
     base = conv_macs_of(nn.Conv2d(c, c, k, padding=k // 2, device=META), torch.zeros(1, c, size, size, device=META))
-    scaled = conv_macs_of(nn.Conv2d(w * c, w * c, k, padding=k // 2, device=META), torch.zeros(1, w * c, r * size, r * size, device=META))
+    scaled = conv_macs_of(
+        nn.Conv2d(w * c, w * c, k, padding=k // 2, device=META), torch.zeros(1, w * c, r * size, r * size, device=META)
+    )
     values = {symbol: {"w": w, "r": r}[symbol.name] for symbol in layer_ratio.free_symbols}
     assert layer_ratio.subs(values) == Fraction(scaled, base)
 
@@ -394,12 +411,18 @@ def test_vit_b_16_matches_torch_and_published_figure(capsys):
 
 @SETTINGS
 @given(
-    patch=st.integers(1, 16), grid=st.integers(1, 8), hidden=st.integers(1, 64), layers=st.integers(1, 4),
-    mlp=st.integers(1, 128), classes=st.integers(1, 50),
+    patch=st.integers(1, 16),
+    grid=st.integers(1, 8),
+    hidden=st.integers(1, 64),
+    layers=st.integers(1, 4),
+    mlp=st.integers(1, 128),
+    classes=st.integers(1, 50),
 )
 def test_vit_variants_match_torch(patch, grid, hidden, layers, mlp, classes):
     size = patch * grid
-    answers = symconv.solve(34, image_size=size, patch_size=patch, hidden=hidden, layers=layers, mlp_hidden=mlp, classes=classes).answers
+    answers = symconv.solve(
+        34, image_size=size, patch_size=patch, hidden=hidden, layers=layers, mlp_hidden=mlp, classes=classes
+    ).answers
     assert answers["vit_params"] == count(ViT(size, patch, hidden, layers, mlp, classes))
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from symconv.cli import main
+from symconv.cli.main import main
 
 
 def test_list_shows_exercises_in_order(capsys):
@@ -15,7 +15,9 @@ def test_list_shows_exercises_in_order(capsys):
     assert numbers == sorted(numbers) and {1, 2, 3, 4, 5, 6, 7, 9, 10, 28} <= set(numbers)
 
 
-@pytest.mark.parametrize("form, marker", [("text", "N_out = ⌊"), ("latex", r"\begin{align*}"), ("markdown", "$$"), ("json", '"answers"')])
+@pytest.mark.parametrize(
+    "form, marker", [("text", "N_out = ⌊"), ("latex", r"\begin{align*}"), ("markdown", "$$"), ("json", '"answers"')]
+)
 def test_solve_in_every_format(form, marker, capsys):
     assert main(["solve", "1", "--format", form]) == 0
     assert marker in capsys.readouterr().out
@@ -52,7 +54,7 @@ def test_sheet_writes_both_documents_and_nothing_else(tmp_path, capsys):
 
 
 def test_the_console_script_runs_without_a_traceback():
-    completed = subprocess.run([sys.executable, "-m", "symconv.cli", "solve", "0"], capture_output=True, text=True)
+    completed = subprocess.run([sys.executable, "-m", "symconv.cli.main", "solve", "0"], capture_output=True, text=True)
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
 
 

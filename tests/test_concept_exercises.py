@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symconv
-from symconv.errors import SymconvError
+from symconv.core.errors import SymconvError
 from symconv.render.json import answer_value
 
 SETTINGS = settings(max_examples=30, deadline=None)
@@ -26,6 +26,7 @@ def as_list(tensor):
 
 
 # Exercise 15: identity constructions in a plain net and a residual block (float64 throughout).
+
 
 def linear(weight, bias):
     layer = torch.nn.Linear(weight.shape[1], weight.shape[0]).double()
@@ -248,13 +249,17 @@ nonzero_vector = lambda dim: st.lists(st.integers(-3, 3), min_size=dim, max_size
 
 
 @SETTINGS
-@given(st.integers(2, 5).flatmap(lambda dim: st.tuples(nonzero_vector(dim), st.tuples(*[nonzero_vector(dim)] * 3))), st.integers(1, 100))
+@given(
+    st.integers(2, 5).flatmap(lambda dim: st.tuples(nonzero_vector(dim), st.tuples(*[nonzero_vector(dim)] * 3))),
+    st.integers(1, 100),
+)
 def test_clip_zero_shot_for_any_embeddings(embeddings, scale):
     image, texts = embeddings
     check_clip_answers(answers(31, image_embedding=image, text_embeddings=texts, logit_scale=scale), image, texts, scale)
 
 
 # Bad parameters are reported, naming the argument.
+
 
 @pytest.mark.parametrize(
     "number, params, argument",

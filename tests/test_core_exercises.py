@@ -13,7 +13,12 @@ SEED_ANSWERS = {
     5: {"receptive_field": 5, "params_stack": "18*C**2", "params_single": "25*C**2"},
     6: {"receptive_field": 7, "params_stack": "27*C**2", "params_single": "49*C**2"},
     9: {"macs": 56 * 56 * 9 * 64 * 128},
-    10: {"macs": 56 * 56 * 9 * 64 + 56 * 56 * 64 * 128, "params": 9 * 64 + 64 * 128, "standard_macs": 231211008, "standard_params": 73728},
+    10: {
+        "macs": 56 * 56 * 9 * 64 + 56 * 56 * 64 * 128,
+        "params": 9 * 64 + 64 * 128,
+        "standard_macs": 231211008,
+        "standard_params": 73728,
+    },
     28: {"receptive_field": 37},
 }
 
@@ -75,7 +80,9 @@ def ones_conv(kernel_size, dilation=1):
 def test_receptive_fields_against_autograd(solve_json):
     stack = torch.nn.Sequential(ones_conv(5), torch.nn.AvgPool2d(2, 2), ones_conv(3), torch.nn.AvgPool2d(2, 2))
     assert solve_json(7)["answers"]["receptive_field"] == receptive_field_by_gradient(stack)
-    assert solve_json(5)["answers"]["receptive_field"] == receptive_field_by_gradient(torch.nn.Sequential(ones_conv(3), ones_conv(3)))
+    assert solve_json(5)["answers"]["receptive_field"] == receptive_field_by_gradient(
+        torch.nn.Sequential(ones_conv(3), ones_conv(3))
+    )
     assert solve_json(6)["answers"]["receptive_field"] == receptive_field_by_gradient(torch.nn.Sequential(*[ones_conv(3)] * 3))
     assert solve_json(28)["answers"]["receptive_field"] == receptive_field_by_gradient(ones_conv(3, dilation=18), size=80)
 
@@ -83,4 +90,7 @@ def test_receptive_fields_against_autograd(solve_json):
 def test_output_sizes_against_torch(solve_json):
     image = torch.zeros(1, 1, 224, 224)
     assert solve_json(1)["answers"]["output_size"] == F.conv2d(image, torch.zeros(1, 1, 7, 7), stride=2, padding=3).shape[-1]
-    assert solve_json(2)["answers"]["output_size"] == F.conv2d(image, torch.zeros(1, 1, 7, 7), stride=2, padding=3, dilation=2).shape[-1]
+    assert (
+        solve_json(2)["answers"]["output_size"]
+        == F.conv2d(image, torch.zeros(1, 1, 7, 7), stride=2, padding=3, dilation=2).shape[-1]
+    )

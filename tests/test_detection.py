@@ -17,7 +17,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from symconv import SymconvError, exercise
-from symconv.detection import box_iou, coco_map, voc_ap, voc_map
+from symconv.formulas.detection import box_iou, coco_map, voc_ap, voc_map
 
 RANDOM_DATA_SETS = 240
 
@@ -63,7 +63,9 @@ def random_data_set(seed):
             for _ in range(rng.choice([0, 0, 1, 2, 3, 4, 6])):
                 box = random_box(rng)
                 crowd = int(rng.random() < 0.15)
-                annotations.append({"image_id": image, "category_id": category, "bbox": box, "area": box[2] * box[3], "iscrowd": crowd})
+                annotations.append(
+                    {"image_id": image, "category_id": category, "bbox": box, "area": box[2] * box[3], "iscrowd": crowd}
+                )
                 for _ in range(rng.choice([0, 1, 1, 1, 2, 3])):  # misses, hits and duplicates
                     detections.append({"image_id": image, "category_id": category, "bbox": random_box(rng, box)})
             if rng.random() < 0.5:  # background false positives
@@ -73,7 +75,9 @@ def random_data_set(seed):
         detections += [{"image_id": images[0], "category_id": categories[0], "bbox": random_box(rng)} for _ in range(130)]
     if not any(not annotation["iscrowd"] for annotation in annotations):
         box = random_box(rng)
-        annotations.append({"image_id": images[0], "category_id": categories[0], "bbox": box, "area": box[2] * box[3], "iscrowd": 0})
+        annotations.append(
+            {"image_id": images[0], "category_id": categories[0], "bbox": box, "area": box[2] * box[3], "iscrowd": 0}
+        )
     if not detections:
         detections.append({"image_id": images[0], "category_id": categories[0], "bbox": random_box(rng)})
     scores = [0.1, 0.3, 0.5, 0.5, 0.7, 0.9] if seed % 2 else [round(rng.random(), 2) for _ in range(8)]
@@ -113,7 +117,7 @@ def test_coco_map_reads_json_files(tmp_path):
 
 
 def test_coco_thresholds_are_pycocotools_own():
-    from symconv.detection import coco_thresholds
+    from symconv.formulas.detection import coco_thresholds
 
     params = COCOeval(iouType="bbox").params
     assert coco_thresholds() == (tuple(params.iouThrs.tolist()), tuple(params.recThrs.tolist()))
@@ -136,7 +140,14 @@ def test_thresholds_compare_as_pycocotools_floats():
 
 def one_image(boxes, detections, areas=None):
     annotations = [
-        {"id": number, "image_id": 1, "category_id": 1, "bbox": box, "area": (areas or {}).get(number, box[2] * box[3]), "iscrowd": 0}
+        {
+            "id": number,
+            "image_id": 1,
+            "category_id": 1,
+            "bbox": box,
+            "area": (areas or {}).get(number, box[2] * box[3]),
+            "iscrowd": 0,
+        }
         for number, box in enumerate(boxes, start=1)
     ]
     found = [{"image_id": 1, "category_id": 1, "bbox": box, "score": score} for box, score in detections]
@@ -224,9 +235,7 @@ def area_under_envelope(recall, precision):
     """The definition, integrated over recall: on (a, b] between consecutive recall values the
     interpolated precision is the best precision at any recall >= b."""
     points = sorted({0, *recall, 1})
-    return sum(
-        (b - a) * max((p for r, p in zip(recall, precision) if r >= b), default=0) for a, b in zip(points, points[1:])
-    )
+    return sum((b - a) * max((p for r, p in zip(recall, precision) if r >= b), default=0) for a, b in zip(points, points[1:]))
 
 
 fractions = st.fractions(min_value=0, max_value=1, max_denominator=12)
@@ -252,7 +261,14 @@ def test_voc_ap_of_rankings(hits, extra_objects):
 
 def voc_truth(boxes_by_category, crowd=()):
     annotations = [
-        {"id": index, "image_id": 1, "category_id": category, "bbox": box, "area": box[2] * box[3], "iscrowd": int(index in crowd)}
+        {
+            "id": index,
+            "image_id": 1,
+            "category_id": category,
+            "bbox": box,
+            "area": box[2] * box[3],
+            "iscrowd": int(index in crowd),
+        }
         for index, (category, box) in enumerate(((c, b) for c, boxes in boxes_by_category.items() for b in boxes), start=1)
     ]
     return {"images": [{"id": 1}], "categories": [{"id": c} for c in (1, 2, 3)], "annotations": annotations}
@@ -273,7 +289,10 @@ def test_voc_map_by_hand():
     assert result.per_category == ((1, Fraction(1, 2)), (2, Fraction(1, 2)))
     assert result.map == Fraction(1, 2)
     # at IoU 1/3 the third detection of category 1 is a hit too: envelope 2/3 on recall (1/2, 1]
-    assert voc_map(truth, detections, iou_threshold=Fraction(1, 3)).per_category[0] == (1, Fraction(1, 2) + Fraction(1, 2) * Fraction(2, 3))
+    assert voc_map(truth, detections, iou_threshold=Fraction(1, 3)).per_category[0] == (
+        1,
+        Fraction(1, 2) + Fraction(1, 2) * Fraction(2, 3),
+    )
 
 
 def test_voc_map_duplicates_of_a_claimed_best_box_are_false_positives():
@@ -307,7 +326,9 @@ def exercise_data_set(params):
             for number, box in enumerate(params["truths"], start=1)
         ],
     }
-    detections = [{"image_id": 1, "category_id": 1, "bbox": [x, y, w, h], "score": score} for x, y, w, h, score in params["detections"]]
+    detections = [
+        {"image_id": 1, "category_id": 1, "bbox": [x, y, w, h], "score": score} for x, y, w, h, score in params["detections"]
+    ]
     return truth, detections
 
 
@@ -323,10 +344,11 @@ def test_exercise_26_answers_match_pycocotools():
 
 
 def test_exercise_26_renders_in_every_format():
-    from symconv.render import json as json_renderer, latex, markdown, text
+    from symconv.render import json as json_renderer
+    from symconv.render import latex_solution, markdown, text
 
     solution = exercise(26).solution()
-    for renderer in (latex, markdown, text):
+    for renderer in (latex_solution, markdown, text):
         assert "AP" in renderer.render_solution(solution)
     answers = json.loads(json_renderer.render_solution(solution))["answers"]
     assert set(answers) == {"ap50", "ap75", "map_coco", "voc_ap"}
@@ -334,5 +356,5 @@ def test_exercise_26_renders_in_every_format():
 
 
 def test_importing_detection_loads_no_numpy():
-    code = "import sys, symconv.detection; assert 'numpy' not in sys.modules and 'sympy' not in sys.modules"
+    code = "import sys, symconv.formulas.detection; assert 'numpy' not in sys.modules and 'sympy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch_truth import torch_shape
 
 from symconv import (
     SymconvError,
@@ -13,7 +14,6 @@ from symconv import (
     conv_transpose_output_size,
     pool_output_size,
 )
-from torch_truth import torch_shape
 
 MANY = settings(max_examples=2000, deadline=None)
 
@@ -71,7 +71,9 @@ def test_conv2d_parameters(in_channels, out_channels, kernel_size, groups, bias)
         with pytest.raises(SymconvError, match="groups"):
             conv_params(in_channels, out_channels, kernel_size, groups=groups, bias=bias)
         return
-    assert conv_params(in_channels, out_channels, kernel_size, groups=groups, bias=bias) == sum(p.numel() for p in layer.parameters())
+    assert conv_params(in_channels, out_channels, kernel_size, groups=groups, bias=bias) == sum(
+        p.numel() for p in layer.parameters()
+    )
 
 
 @MANY
@@ -91,16 +93,27 @@ def test_conv_transpose2d_shape_and_parameters(n, kernel_size, stride, padding, 
         lambda: F.conv_transpose2d(
             torch.zeros(1, in_channels, n, n),
             torch.zeros(in_channels, out_channels // groups, kernel_size, kernel_size),
-            stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups,
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
+            dilation=dilation,
+            groups=groups,
         )
     )
     size = ours(
         conv_transpose_output_size,
-        n=n, kernel_size=kernel_size, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
+        n=n,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
     )
     assert (None if size is None else (size, size)) == expected
     layer = torch.nn.ConvTranspose2d(in_channels, out_channels, kernel_size, groups=groups, bias=bias, device="meta")
-    assert conv_params(in_channels, out_channels, kernel_size, groups=groups, bias=bias) == sum(p.numel() for p in layer.parameters())
+    assert conv_params(in_channels, out_channels, kernel_size, groups=groups, bias=bias) == sum(
+        p.numel() for p in layer.parameters()
+    )
 
 
 @MANY
@@ -131,7 +144,5 @@ def test_max_pool2d_shape(height, width, kernel_size, stride, padding, dilation,
 )
 def test_avg_pool2d_shape(height, width, kernel_size, stride, padding, ceil_mode, count_include_pad):
     window = dict(kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    expected = torch_shape(
-        lambda: F.avg_pool2d(torch.zeros(1, 1, height, width), count_include_pad=count_include_pad, **window)
-    )
+    expected = torch_shape(lambda: F.avg_pool2d(torch.zeros(1, 1, height, width), count_include_pad=count_include_pad, **window))
     assert_same_sizes(expected, pool_output_size, height, width, **window)

@@ -18,6 +18,7 @@ SOME = settings(max_examples=40, deadline=None)
 
 def evaluate(entries, values):
     """Nested lists of sympy syntax, every symbol replaced by values[name], as a float array."""
+
     def one(text):
         expression = sympy.sympify(text)
         return float(expression.subs({symbol: values[symbol.name] for symbol in expression.free_symbols}))
@@ -97,7 +98,9 @@ def test_max_pool_routing_is_autograds_with_the_first_window_maximum_at_1_0(solv
     tie = np.array(defaults["tie_window"])
     by_torch = max_pool_gradient_by_autograd(tie, np.array([[3.0]]), tie.shape[0], tie.shape[0])
     assert np.array_equal(evaluate(answers["tie_grad_input"], {"g": 3.0}), by_torch)
-    assert sum(sympy.sympify(share) for row in answers["tie_sympy_shares"] for share in row) == sympy.Rational(3, 2) * sympy.Symbol("g")
+    assert sum(sympy.sympify(share) for row in answers["tie_sympy_shares"] for share in row) == sympy.Rational(
+        3, 2
+    ) * sympy.Symbol("g")
 
 
 def test_avg_pool_gradient_is_autograds(solve_json):
@@ -128,7 +131,9 @@ def test_residual_jacobian_is_autograds_and_the_stack_expands_to_the_chain_rule(
     for depth, text in answers["stacked_expansion"].items():
         depth = int(depth)
         assert answers["stacked_terms"][str(depth)] == 2**depth
-        blocks = [residual_block(*(torch.randn(2, 2, generator=generator, dtype=torch.float64) for _ in range(2))) for _ in range(depth)]
+        blocks = [
+            residual_block(*(torch.randn(2, 2, generator=generator, dtype=torch.float64) for _ in range(2))) for _ in range(depth)
+        ]
         # The branch Jacobian of each block at the point the stack feeds it.
         branch_jacobians, point = {}, x
         for index, block in enumerate(blocks, start=1):
@@ -150,7 +155,7 @@ def test_residual_jacobian_is_autograds_and_the_stack_expands_to_the_chain_rule(
 def product_of(term, matrices):
     """A product of non-commuting J_l symbols (or 1) as the product of the matrices, left to right."""
     result = np.eye(2)
-    for factor in (term.args if term.is_Mul else (term,)):
+    for factor in term.args if term.is_Mul else (term,):
         if factor != 1:
             result = result @ matrices[factor.name]
     return result
@@ -323,7 +328,7 @@ def test_focal_derivative_and_ratio_are_autograds(p, gamma, alpha):
 
 
 def test_every_exercise_renders_in_every_format():
-    from symconv.cli import render
+    from symconv.cli.main import render
 
     for number in (8, 11, 12, 13, 16, 17, 18, 23, 32):
         solution = symconv.solve(number)

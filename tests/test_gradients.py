@@ -1,4 +1,4 @@
-"""symconv.gradients against PyTorch: forward passes and torch.autograd's backward passes on random layers."""
+"""symconv.formulas.gradients against PyTorch: forward passes and torch.autograd's backward passes on random layers."""
 
 import subprocess
 import sys
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symconv import SymconvError
-from symconv.gradients import (
+from symconv.formulas.gradients import (
     avg_pool,
     avg_pool_backward,
     conv_input_gradient,
@@ -44,7 +44,9 @@ dilations = st.integers(1, 3)
 
 def integers(draw, shape, low=-4, high=4):
     """A random integer matrix: float64 holds every product and sum exactly, so comparisons are exact."""
-    return np.array(draw(st.lists(st.integers(low, high), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))).reshape(shape)
+    return np.array(draw(st.lists(st.integers(low, high), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))).reshape(
+        shape
+    )
 
 
 def as_array(matrix):
@@ -181,9 +183,7 @@ def test_jacobian_of_a_convolution_is_torchs(case):
 
 def window_in_input(n, kernel_size, stride, padding, dilation, outputs):
     """True when every pooling window along one axis covers at least one input position."""
-    return all(
-        any(0 <= stride * index - padding + dilation * tap < n for tap in range(kernel_size)) for index in range(outputs)
-    )
+    return all(any(0 <= stride * index - padding + dilation * tap < n for tap in range(kernel_size)) for index in range(outputs))
 
 
 @st.composite
@@ -287,5 +287,5 @@ def test_bad_input_is_one_line_naming_the_argument(call, argument):
 
 
 def test_importing_the_module_loads_no_sympy_or_numpy():
-    code = "import sys, symconv.gradients; assert 'sympy' not in sys.modules and 'numpy' not in sys.modules"
+    code = "import sys, symconv.formulas.gradients; assert 'sympy' not in sys.modules and 'numpy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

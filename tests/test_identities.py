@@ -5,9 +5,14 @@ from fractions import Fraction
 import torch
 import torch.nn.functional as F
 
-from symconv.identities import depthwise_separable_ratio, model_macs, stack_versus_single, stacked_receptive_field
-from symconv.inverse import solve_for
-from symconv.symbols import symbols
+from symconv.core.symbols import symbols
+from symconv.explore.identities import (
+    depthwise_separable_ratio,
+    model_macs,
+    stack_versus_single,
+    stacked_receptive_field,
+)
+from symconv.explore.inverse import solve_for
 
 
 def torch_receptive_field(layers, kernel_size, stride, dilation):

@@ -1,19 +1,24 @@
 """solve_for against brute force through PyTorch: inside a window, the solution set is exactly the set of
 values torch accepts and whose output meets the target (empty sets included)."""
 
+import pytest
 import sympy
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
-
-from symconv import SymconvError, conv_output_size, conv_params, conv_transpose_output_size, effective_kernel_size, pool_output_size
-from symconv.identities import stacked_receptive_field
-from symconv.inverse import parse_target, solve_for
-
 from torch_truth import conv_length, pool_length, transpose_length
+
+from symconv import (
+    SymconvError,
+    conv_output_size,
+    conv_params,
+    conv_transpose_output_size,
+    effective_kernel_size,
+    pool_output_size,
+)
+from symconv.explore.identities import stacked_receptive_field
+from symconv.explore.inverse import parse_target, solve_for
 
 SOME = settings(max_examples=40, deadline=None)
 WINDOW = 24  # brute force tries every value of the unknown from its least allowed value up to this
@@ -69,8 +74,13 @@ small = st.integers(1, 5)
 @SOME
 @given(
     unknown=st.sampled_from(["n", "kernel_size", "stride", "padding", "dilation"]),
-    n=st.integers(1, 20), kernel_size=small, stride=small, padding=st.integers(0, 4), dilation=st.integers(1, 3),
-    relation=relations, target=st.integers(0, 12),
+    n=st.integers(1, 20),
+    kernel_size=small,
+    stride=small,
+    padding=st.integers(0, 4),
+    dilation=st.integers(1, 3),
+    relation=relations,
+    target=st.integers(0, 12),
 )
 def test_conv_output_size_matches_torch(unknown, n, kernel_size, stride, padding, dilation, relation, target):
     known = {"n": n, "kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation}
@@ -81,11 +91,24 @@ def test_conv_output_size_matches_torch(unknown, n, kernel_size, stride, padding
 @SOME
 @given(
     unknown=st.sampled_from(["n", "kernel_size", "stride", "padding", "dilation"]),
-    n=st.integers(1, 20), kernel_size=small, stride=small, padding=st.integers(0, 2), dilation=st.integers(1, 2),
-    ceil_mode=st.booleans(), relation=relations, target=st.integers(0, 10),
+    n=st.integers(1, 20),
+    kernel_size=small,
+    stride=small,
+    padding=st.integers(0, 2),
+    dilation=st.integers(1, 2),
+    ceil_mode=st.booleans(),
+    relation=relations,
+    target=st.integers(0, 10),
 )
 def test_pool_output_size_matches_torch(unknown, n, kernel_size, stride, padding, dilation, ceil_mode, relation, target):
-    known = {"n": n, "kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation, "ceil_mode": ceil_mode}
+    known = {
+        "n": n,
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "ceil_mode": ceil_mode,
+    }
     del known[unknown]
     check(pool_output_size, pool_length, unknown, 0 if unknown == "padding" else 1, relation, target, known)
 
@@ -93,17 +116,38 @@ def test_pool_output_size_matches_torch(unknown, n, kernel_size, stride, padding
 @SOME
 @given(
     unknown=st.sampled_from(["n", "kernel_size", "stride", "padding", "output_padding", "dilation"]),
-    n=st.integers(1, 8), kernel_size=small, stride=small, padding=st.integers(0, 3), output_padding=st.integers(0, 2),
-    dilation=st.integers(1, 3), relation=relations, target=st.integers(0, 30),
+    n=st.integers(1, 8),
+    kernel_size=small,
+    stride=small,
+    padding=st.integers(0, 3),
+    output_padding=st.integers(0, 2),
+    dilation=st.integers(1, 3),
+    relation=relations,
+    target=st.integers(0, 30),
 )
-def test_conv_transpose_output_size_matches_torch(unknown, n, kernel_size, stride, padding, output_padding, dilation, relation, target):
-    known = {"n": n, "kernel_size": kernel_size, "stride": stride, "padding": padding, "output_padding": output_padding, "dilation": dilation}
+def test_conv_transpose_output_size_matches_torch(
+    unknown, n, kernel_size, stride, padding, output_padding, dilation, relation, target
+):
+    known = {
+        "n": n,
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "output_padding": output_padding,
+        "dilation": dilation,
+    }
     del known[unknown]
     check(conv_transpose_output_size, transpose_length, unknown, 0 if "padding" in unknown else 1, relation, target, known)
 
 
 @SOME
-@given(unknown=st.sampled_from(["kernel_size", "dilation"]), kernel_size=st.integers(1, 7), dilation=st.integers(1, 6), relation=relations, target=st.integers(1, 40))
+@given(
+    unknown=st.sampled_from(["kernel_size", "dilation"]),
+    kernel_size=st.integers(1, 7),
+    dilation=st.integers(1, 6),
+    relation=relations,
+    target=st.integers(1, 40),
+)
 def test_effective_kernel_size_matches_torch(unknown, kernel_size, dilation, relation, target):
     known = {"kernel_size": kernel_size, "dilation": dilation}
     del known[unknown]
@@ -113,8 +157,13 @@ def test_effective_kernel_size_matches_torch(unknown, kernel_size, dilation, rel
 @SOME
 @given(
     unknown=st.sampled_from(["in_channels", "out_channels", "kernel_size", "groups"]),
-    in_channels=st.integers(1, 12), out_channels=st.integers(1, 12), kernel_size=st.integers(1, 3), groups=st.sampled_from([1, 2, 3]),
-    bias=st.booleans(), relation=relations, target=st.integers(1, 400),
+    in_channels=st.integers(1, 12),
+    out_channels=st.integers(1, 12),
+    kernel_size=st.integers(1, 3),
+    groups=st.sampled_from([1, 2, 3]),
+    bias=st.booleans(),
+    relation=relations,
+    target=st.integers(1, 400),
 )
 def test_conv_params_matches_torch(unknown, in_channels, out_channels, kernel_size, groups, bias, relation, target):
     known = {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": kernel_size, "groups": groups, "bias": bias}

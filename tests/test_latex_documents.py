@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from symconv import exercises
-from symconv.publish import compile_pdf, write_atomic
-from symconv.render import latex
-from symconv.sheet import write_sheet
+from symconv.render import latex_solution
+from symconv.teaching import exercises
+from symconv.teaching.publish import compile_pdf, write_atomic
+from symconv.teaching.sheet import write_sheet
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
@@ -44,14 +44,16 @@ def test_every_exercise_reaches_the_pdf(sheet, document):
 @pytest.mark.parametrize("number", [1, 4, 10])
 def test_one_exercise_is_a_complete_document(number, tmp_path):
     solution = exercises.get(number).solution()
-    tex = write_atomic(tmp_path / f"exercise{number}.tex", latex.document(solution.title, latex.render_solution(solution)))
+    tex = write_atomic(
+        tmp_path / f"exercise{number}.tex", latex_solution.document(solution.title, latex_solution.render_solution(solution))
+    )
     assert compile_pdf(tex).stat().st_size > 1000
 
 
 @pytest.mark.tex
 @needs_tex
 def test_a_tex_error_names_the_first_error_and_keeps_the_source(tmp_path):
-    tex = write_atomic(tmp_path / "broken.tex", latex.document("broken", "\\notamacro"))
+    tex = write_atomic(tmp_path / "broken.tex", latex_solution.document("broken", "\\notamacro"))
     with pytest.raises(exercises.SymconvError, match=r"LaTeX failed: Undefined control sequence. \(line \d+\)"):
         compile_pdf(tex)
     assert tex.exists() and not tex.with_suffix(".pdf").exists()

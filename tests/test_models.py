@@ -11,9 +11,9 @@ from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from symconv import models  # noqa: E402
-from symconv.analyze import analyze  # noqa: E402
-from symconv.errors import SymconvError  # noqa: E402
+from symconv.core.errors import SymconvError  # noqa: E402
+from symconv.networks import models  # noqa: E402
+from symconv.networks.analyze import analyze  # noqa: E402
 
 MERGES = ("Add", "Concat")
 
@@ -29,12 +29,20 @@ class Block(nn.Module):
         out = 4 * width if bottleneck else width
         if bottleneck:
             first, middle = (1, stride) if layout == "v1.5" else (stride, 1)
-            self.conv1, self.bn1, self.relu1 = nn.Conv2d(in_channels, width, 1, first, bias=False), nn.BatchNorm2d(width), nn.ReLU()
+            self.conv1, self.bn1, self.relu1 = (
+                nn.Conv2d(in_channels, width, 1, first, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(),
+            )
             self.conv2, self.bn2, self.relu2 = nn.Conv2d(width, width, 3, middle, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()
             self.conv3, self.bn3 = nn.Conv2d(width, out, 1, bias=False), nn.BatchNorm2d(out)
             self.body = ("conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3", "bn3")
         else:
-            self.conv1, self.bn1, self.relu1 = nn.Conv2d(in_channels, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()
+            self.conv1, self.bn1, self.relu1 = (
+                nn.Conv2d(in_channels, width, 3, stride, 1, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(),
+            )
             self.conv2, self.bn2 = nn.Conv2d(width, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width)
             self.body = ("conv1", "bn1", "relu1", "conv2", "bn2")
         self.shortcut = None
@@ -56,7 +64,9 @@ def torch_resnet(blocks, bottleneck, layout="v1.5", widths=(64, 128, 256, 512), 
     if cifar:
         layers.update(conv1=nn.Conv2d(3, stem, 3, 1, 1, bias=False), bn1=nn.BatchNorm2d(stem), relu=nn.ReLU())
     else:
-        layers.update(conv1=nn.Conv2d(3, 64, 7, 2, 3, bias=False), bn1=nn.BatchNorm2d(64), relu=nn.ReLU(), maxpool=nn.MaxPool2d(3, 2, 1))
+        layers.update(
+            conv1=nn.Conv2d(3, 64, 7, 2, 3, bias=False), bn1=nn.BatchNorm2d(64), relu=nn.ReLU(), maxpool=nn.MaxPool2d(3, 2, 1)
+        )
     channels = stem
     for index, (count, width) in enumerate(zip(blocks, widths), start=1):
         stage = []
@@ -76,12 +86,20 @@ def torch_vgg16():
         else:
             features += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU()]
             channels = width
-    classifier = nn.Sequential(nn.Linear(25088, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 1000))
-    return nn.Sequential(OrderedDict(features=nn.Sequential(*features), avgpool=nn.AdaptiveAvgPool2d(7), flatten=nn.Flatten(), classifier=classifier))
+    classifier = nn.Sequential(
+        nn.Linear(25088, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 1000)
+    )
+    return nn.Sequential(
+        OrderedDict(
+            features=nn.Sequential(*features), avgpool=nn.AdaptiveAvgPool2d(7), flatten=nn.Flatten(), classifier=classifier
+        )
+    )
 
 
 def conv_bn_relu6(cin, cout, kernel=3, stride=1, groups=1):
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU6())
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU6()
+    )
 
 
 class InvertedResidual(nn.Module):
@@ -89,7 +107,11 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = cin * expand
         layers = [conv_bn_relu6(cin, hidden, 1)] if expand != 1 else []
-        layers += [conv_bn_relu6(hidden, hidden, stride=stride, groups=hidden), nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        layers += [
+            conv_bn_relu6(hidden, hidden, stride=stride, groups=hidden),
+            nn.Conv2d(hidden, cout, 1, bias=False),
+            nn.BatchNorm2d(cout),
+        ]
         self.conv = nn.Sequential(*layers)
         self.residual = stride == 1 and cin == cout
 
@@ -105,7 +127,12 @@ def torch_mobilenet_v2():
             channels = c
     features.append(conv_bn_relu6(channels, 1280, 1))
     return nn.Sequential(
-        OrderedDict(features=nn.Sequential(*features), avgpool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten(), classifier=nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000)))
+        OrderedDict(
+            features=nn.Sequential(*features),
+            avgpool=nn.AdaptiveAvgPool2d(1),
+            flatten=nn.Flatten(),
+            classifier=nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000)),
+        )
     )
 
 
@@ -126,7 +153,9 @@ class Inception(nn.Module):
 
 
 def double_conv(cin, cout):
-    return nn.Sequential(OrderedDict(conv1=nn.Conv2d(cin, cout, 3), relu1=nn.ReLU(), conv2=nn.Conv2d(cout, cout, 3), relu2=nn.ReLU()))
+    return nn.Sequential(
+        OrderedDict(conv1=nn.Conv2d(cin, cout, 3), relu1=nn.ReLU(), conv2=nn.Conv2d(cout, cout, 3), relu2=nn.ReLU())
+    )
 
 
 class CopyAndCrop(nn.Module):
@@ -144,8 +173,12 @@ def unet_level(widths, cin):
     width = widths[0]
     if len(widths) == 1:
         return double_conv(cin, width)
-    deeper = nn.Sequential(OrderedDict(pool=nn.MaxPool2d(2, 2), down=unet_level(widths[1:], width), up=nn.ConvTranspose2d(widths[1], width, 2, 2)))
-    return nn.Sequential(OrderedDict(encode=double_conv(cin, width), skip=CopyAndCrop(deeper), decode=double_conv(2 * width, width)))
+    deeper = nn.Sequential(
+        OrderedDict(pool=nn.MaxPool2d(2, 2), down=unet_level(widths[1:], width), up=nn.ConvTranspose2d(widths[1], width, 2, 2))
+    )
+    return nn.Sequential(
+        OrderedDict(encode=double_conv(cin, width), skip=CopyAndCrop(deeper), decode=double_conv(2 * width, width))
+    )
 
 
 def torch_unet(widths=(64, 128, 256, 512, 1024), cin=1, classes=2):
@@ -155,7 +188,11 @@ def torch_unet(widths=(64, 128, 256, 512, 1024), cin=1, classes=2):
 class PatchEmbedding(nn.Module):
     def __init__(self, dim, patch):
         super().__init__()
-        self.weight, self.bias, self.patch = nn.Parameter(torch.zeros(dim, 3, patch, patch)), nn.Parameter(torch.zeros(dim)), patch
+        self.weight, self.bias, self.patch = (
+            nn.Parameter(torch.zeros(dim, 3, patch, patch)),
+            nn.Parameter(torch.zeros(dim)),
+            patch,
+        )
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, stride=self.patch).flatten(2).transpose(1, 2)
@@ -307,7 +344,9 @@ def test_inception_module_matches_torch(shape):
 def test_cifar_resnets_match_torch(n, block, side):
     report = analyze(models.cifar_resnet(n, block), (3, side, side))
     bottleneck = block == "bottleneck"
-    assert_matches(report, lambda: torch_resnet((n, n, n), bottleneck, widths=(16, 32, 64), cifar=True, num_classes=10), (3, side, side))
+    assert_matches(
+        report, lambda: torch_resnet((n, n, n), bottleneck, widths=(16, 32, 64), cifar=True, num_classes=10), (3, side, side)
+    )
     layers = sum(row.kind in ("Conv2d", "Linear") and ".shortcut." not in row.path for row in report.layers)
     assert layers == (9 if bottleneck else 6) * n + 2  # the depth in the name: ResNet-20 has 20 weighted layers
 

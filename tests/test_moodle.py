@@ -6,9 +6,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from symconv import cli
+from symconv.cli import main as cli
+from symconv.core.solution import Solution, Text
 from symconv.render import moodle
-from symconv.solution import Solution, Text
 
 # The number each exercise's quiz question asks for: an answer name, then indices into it.
 MAIN_ANSWERS = {
@@ -27,10 +27,27 @@ MAIN_ANSWERS = {
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     out = tmp_path_factory.mktemp("moodle")
-    modules = tuple(dict.fromkeys((*cli.COMMAND_MODULES, "symconv.variants_cli")))
+    modules = tuple(dict.fromkeys((*cli.COMMAND_MODULES, "symconv.cli.variants")))
     saved, cli.COMMAND_MODULES = cli.COMMAND_MODULES, modules
     try:
-        assert cli.main(["variants", "--seed", "31", "-n", "3", "--exercises", "1-6,9,10,28", "--out", str(out), "--format", "json,moodle"]) == 0
+        assert (
+            cli.main(
+                [
+                    "variants",
+                    "--seed",
+                    "31",
+                    "-n",
+                    "3",
+                    "--exercises",
+                    "1-6,9,10,28",
+                    "--out",
+                    str(out),
+                    "--format",
+                    "json,moodle",
+                ]
+            )
+            == 0
+        )
     finally:
         cli.COMMAND_MODULES = saved
     return ElementTree.parse(out / "moodle.xml").getroot(), json.loads((out / "key.json").read_text())
@@ -56,7 +73,7 @@ def test_one_category_per_exercise_holding_its_variants_in_key_order(generated):
 
 
 def _titles(key):
-    from symconv import exercises
+    from symconv.teaching import exercises
 
     numbers = dict.fromkeys(entry["exercise"] for entry in key["variants"])
     return [(number, exercises.get(number).title) for number in numbers]
@@ -95,7 +112,9 @@ def test_question_and_feedback_are_well_formed_html_with_mathjax_delimiters(gene
 
 def test_tables_and_figures_reach_the_feedback(generated):
     quiz, key = generated
-    feedback = {entry["exercise"]: question.findtext("generalfeedback/text") for question, entry in zip(numerical(quiz), key["variants"])}
+    feedback = {
+        entry["exercise"]: question.findtext("generalfeedback/text") for question, entry in zip(numerical(quiz), key["variants"])
+    }
     assert "<table>" in feedback[10] and "<table>" in feedback[28]
     assert "<pre>" in feedback[4]  # the grids, drawn as text
 

@@ -6,10 +6,22 @@ import pytest
 import sympy
 import torch
 import torch.nn.functional as F
+from test_architecture_exercises import (
+    META,
+    RESNET50_FC,
+    RESNET50_PARAMS,
+    Basic,
+    Bottleneck,
+    Inception,
+    cifar_stem,
+    count,
+    resnet,
+    resnet50,
+    trainable,
+)
 from torch import nn
 
-from symconv import exercises, variants
-from test_architecture_exercises import META, RESNET50_FC, RESNET50_PARAMS, Basic, Bottleneck, Inception, cifar_stem, count, resnet, resnet50, trainable
+from symconv.teaching import exercises, variants
 
 COUNT = 15
 
@@ -60,7 +72,12 @@ def test_normalisation_statistics_variants():
 def test_inception_channels_variants():
     mains = []
     for p, main, _ in drawn(20):
-        module = Inception(*(p[name] for name in ("in_channels", "branch_1x1", "reduce_3x3", "branch_3x3", "reduce_5x5", "branch_5x5", "pool_proj")))
+        module = Inception(
+            *(
+                p[name]
+                for name in ("in_channels", "branch_1x1", "reduce_3x3", "branch_3x3", "reduce_5x5", "branch_5x5", "pool_proj")
+            )
+        )
         out = module(torch.zeros(1, p["in_channels"], p["size"], p["size"], device=META))
         assert out.shape == (1, main, p["size"], p["size"])
         mains.append(main)
@@ -71,7 +88,9 @@ def test_focal_loss_variants():
     mains = []
     for p, main, answers in drawn(23):
         gamma, alpha = p["gamma"], p["alpha"]
-        probabilities = torch.tensor([float(p[name]) for name in ("p_low", "p_mid", "p_high")], dtype=torch.float64, requires_grad=True)
+        probabilities = torch.tensor(
+            [float(p[name]) for name in ("p_low", "p_mid", "p_high")], dtype=torch.float64, requires_grad=True
+        )
         cross_entropy = F.binary_cross_entropy(probabilities, torch.ones(3, dtype=torch.float64), reduction="none")
         focal = alpha * (1 - probabilities) ** gamma * cross_entropy
         ratios = (focal / cross_entropy).tolist()

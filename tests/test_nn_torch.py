@@ -1,4 +1,4 @@
-"""Random networks built twice, in symconv.nn and in torch: same parameters, shapes, MACs and failures."""
+"""Random networks built twice, in symconv.networks.nn and in torch: same parameters, shapes, MACs and failures."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from hypothesis import strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-import symconv.nn as sn  # noqa: E402
-from symconv.analyze import analyze  # noqa: E402
-from symconv.errors import SymconvError  # noqa: E402
+import symconv.networks.nn as sn  # noqa: E402
+from symconv.core.errors import SymconvError  # noqa: E402
+from symconv.networks.analyze import analyze  # noqa: E402
 
 ACTIVATIONS = ("ReLU", "ReLU6", "SiLU", "GELU", "Sigmoid", "Hardswish", "Dropout", "Identity")
 MERGES = ("Add", "Concat")
@@ -49,7 +49,11 @@ def draw_leaf(data, channels: int, h: int, w: int, keep_size: bool) -> tuple[tup
             k, d = data.draw(st.sampled_from((1, 3))), data.draw(st.integers(1, 2))
             s, p, op = 1, d * (k - 1) // 2, 0
         else:
-            k, s, d = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3 if kind == "conv" else 2)), data.draw(st.integers(1, 2))
+            k, s, d = (
+                data.draw(st.integers(1, 4)),
+                data.draw(st.integers(1, 3 if kind == "conv" else 2)),
+                data.draw(st.integers(1, 2)),
+            )
             p = data.draw(st.integers(0, 2))
             op = data.draw(st.integers(0, 2 if wild else max(s, d) - 1))
             if kind == "conv" and not wild and not fits(h, w, k, p, d):
@@ -129,7 +133,15 @@ def draw_case(data) -> tuple[tuple, tuple[int, int, int]]:
     spec, out, _, _ = draw_network(data, *shape, 2)
     if data.draw(st.booleans()):  # a classifier head: global pooling to a×a, flatten, linear
         side = data.draw(st.integers(1, 2))
-        spec = ("seq", (spec, ("adaptive", side), ("flatten",), ("linear", out * side * side, data.draw(st.integers(1, 5)), data.draw(st.booleans()))))
+        spec = (
+            "seq",
+            (
+                spec,
+                ("adaptive", side),
+                ("flatten",),
+                ("linear", out * side * side, data.draw(st.integers(1, 5)), data.draw(st.booleans())),
+            ),
+        )
     return spec, shape
 
 
@@ -160,7 +172,7 @@ class TorchConcat(nn.Module):
 
 
 def build(spec: tuple, library: str):
-    """The network of ``spec`` in symconv.nn ("sc") or torch.nn ("torch")."""
+    """The network of ``spec`` in symconv.networks.nn ("sc") or torch.nn ("torch")."""
     sc = library == "sc"
     m = sn if sc else nn
     kind, *args = spec
@@ -254,7 +266,9 @@ def test_random_networks_match_torch(data):
     dilation=st.integers(1, 2),
     size=st.integers(1, 6),
 )
-def test_transposed_convolution_counts_true_macs(in_channels, out_channels, kernel, stride, padding, output_padding, dilation, size):
+def test_transposed_convolution_counts_true_macs(
+    in_channels, out_channels, kernel, stride, padding, output_padding, dilation, size
+):
     """One MAC per weight per input position (torch's flop counter agrees; torchinfo and ptflops do not)."""
     spec = ("convT", in_channels, out_channels, kernel, stride, padding, output_padding, 1, True, dilation)
     expected = run_torch(spec, (in_channels, size, size))
@@ -276,7 +290,15 @@ def test_reference_transposed_convolution():
 def test_vit_layers_match_torch():
     """Patch embedding, class token, attention with its matmuls, MLP: parameters, shapes and FLOPs."""
     dim, heads, hidden, patch = 12, 3, 20, 4
-    net = sn.Sequential(sn.PatchEmbedding(3, dim, patch), sn.ClassToken(dim), sn.PositionEmbedding(10, dim), sn.EncoderBlock(heads, dim, hidden), sn.LayerNorm(dim), sn.SelectToken(0), sn.Linear(dim, 5))
+    net = sn.Sequential(
+        sn.PatchEmbedding(3, dim, patch),
+        sn.ClassToken(dim),
+        sn.PositionEmbedding(10, dim),
+        sn.EncoderBlock(heads, dim, hidden),
+        sn.LayerNorm(dim),
+        sn.SelectToken(0),
+        sn.Linear(dim, 5),
+    )
     report = analyze(net, (3, 12, 12))
 
     class Twin(nn.Module):
@@ -338,7 +360,7 @@ def test_more_layers_match_torch(layer, shape):
         (lambda: sn.Conv2d(3, 8, (1, 7)), "kernel_size=(1, 7): non-square values are not supported"),
         (lambda: sn.MaxPool2d(3, stride=(1, 2)), "stride=(1, 2): non-square"),
         (lambda: sn.Conv2d(3, 8, 3, padding="same", stride=2), "padding='same'"),
-        (lambda: sn.Sequential(sn.ReLU(), "relu"), "Sequential[1]='relu': must be a symconv.nn layer"),
+        (lambda: sn.Sequential(sn.ReLU(), "relu"), "Sequential[1]='relu': must be a symconv.networks.nn layer"),
         (lambda: sn.Conv2d(3, 8, 2.5), "kernel_size=2.5: must be an int"),
     ],
 )

@@ -16,7 +16,7 @@ from symconv import (
     pool_output_size,
     symbol,
 )
-from symconv.derive import derive
+from symconv.core.derive import derive
 
 windows = st.fixed_dictionaries(
     {
@@ -77,9 +77,7 @@ def test_transposed_size_symbolic_and_numeric_agree(window, output_padding):
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    c_in=st.integers(1, 64), c_out=st.integers(1, 64), k=st.integers(1, 7), h=st.integers(1, 64), w=st.integers(1, 64)
-)
+@given(c_in=st.integers(1, 64), c_out=st.integers(1, 64), k=st.integers(1, 7), h=st.integers(1, 64), w=st.integers(1, 64))
 def test_counts_symbolic_numeric_and_vectorised_agree(c_in, c_out, k, h, w):
     C_in, C_out, K, H, W = (symbol(name) for name in ("C_in", "C_out", "K", "H", "W"))
     values = {C_in: c_in, C_out: c_out, K: k, H: h, W: w}

@@ -5,7 +5,14 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from symconv import conv_output_size, conv_params, derive, effective_kernel_size, pool_output_size, symbol
+from symconv import (
+    conv_output_size,
+    conv_params,
+    derive,
+    effective_kernel_size,
+    pool_output_size,
+    symbol,
+)
 from symconv.render import latex, markdown, text
 from symconv.render.json import answer_value
 
@@ -13,7 +20,10 @@ from symconv.render.json import answer_value
 @pytest.mark.parametrize(
     "formula, expected",
     [
-        (conv_output_size, r"N_{\text{out}} = \left\lfloor\frac{N + 2 p - d \mathopen{}\left( K - 1 \mathclose{}\right) - 1}{s}\right\rfloor + 1"),
+        (
+            conv_output_size,
+            r"N_{\text{out}} = \left\lfloor\frac{N + 2 p - d \mathopen{}\left( K - 1 \mathclose{}\right) - 1}{s}\right\rfloor + 1",
+        ),
         (effective_kernel_size, r"K_{\text{eff}} = d \mathopen{}\left( K - 1 \mathclose{}\right) + 1"),
     ],
 )
@@ -117,8 +127,8 @@ def test_negative_and_compound_values_are_bracketed_as_operands():
 
 
 def test_figures_draw_the_answer_data():
+    from symconv.core.solution import Bars, GridPanel, Grids
     from symconv.render import tikz
-    from symconv.solution import Bars, GridPanel, Grids
 
     grid = Grids((GridPanel("X", [[1, 2], [3, 4]], frozenset({(0, 1)})),))
     assert text.render_grids(grid) == "X:\n[  1  2* ]\n[  3   4 ]"
@@ -135,7 +145,10 @@ def test_long_sums_break_before_an_operator_and_keep_every_term():
     values = (123456789, 2345678, 3456789, 4567890, 5678901, 6789012, 7890123, 8901234)
     rendered = latex.render_derivation(derive(total, *values))
     assert " &\\quad - \\mathopen{}\\left( 7{,}890{,}123 + 8{,}901{,}234 \\mathclose{}\\right)" in rendered
-    assert rendered.count("&=") == 4 and latex.integer_latex(sum(values[:2]) - values[2] + sum(values[3:6]) - sum(values[6:])) in rendered
+    assert (
+        rendered.count("&=") == 4
+        and latex.integer_latex(sum(values[:2]) - values[2] + sum(values[3:6]) - sum(values[6:])) in rendered
+    )
 
 
 def test_displays_in_jupyter_and_in_a_terminal():

@@ -9,12 +9,13 @@ import numpy
 import pytest
 import torch
 import torch.nn.functional as F
-
-from symconv import SymconvError, cli, conv_output_size, pool_output_size
-from symconv.formula import Formula
-from symconv.identities import stacked_receptive_field
-from symconv.sweep import model_sweep, parse_values, sweep
 from torch_truth import conv_length, pool_length
+
+from symconv import SymconvError, conv_output_size, pool_output_size
+from symconv.cli import main as cli
+from symconv.core.formula import Formula
+from symconv.explore.identities import stacked_receptive_field
+from symconv.explore.sweep import model_sweep, parse_values, sweep
 
 
 def torch_receptive_field(layers, stride, dilation):
@@ -58,7 +59,9 @@ def test_a_valid_grid_goes_through_the_formula_function_once():
 
 def test_receptive_field_against_depth_for_plain_dilated_and_strided_stacks():
     pytest.importorskip("matplotlib", reason="plots need the plot extra: pip install symconv[plot]")
-    stacks = sweep(stacked_receptive_field(kernel_size=3, stride="s", dilation="d"), L=range(1, 6), stride=[1, 2], dilation=[1, 2])
+    stacks = sweep(
+        stacked_receptive_field(kernel_size=3, stride="s", dilation="d"), L=range(1, 6), stride=[1, 2], dilation=[1, 2]
+    )
     figure = stacks.plot(x="L")
     lines = figure.axes[0].lines
     assert len(lines) == 4
@@ -115,7 +118,7 @@ def test_sweeps_need_an_axis_and_numbers():
 
 @pytest.fixture
 def run(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("symconv.explore_cli",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("symconv.cli.explore",))
 
     def invoke(*argv):
         status = cli.main(list(argv))
@@ -143,7 +146,9 @@ def test_plot_command(run, tmp_path):
 def test_solve_for_command(run):
     status, out, _ = run("solve-for", "conv_output_size", "padding", "112", "n=224", "kernel_size=7", "stride=2")
     assert status == 0 and "p ∈ {3}" in out
-    status, out, _ = run("solve-for", "conv_output_size", "padding", "N", "n=N", "kernel_size=K", "dilation=d", "--format", "latex")
+    status, out, _ = run(
+        "solve-for", "conv_output_size", "padding", "N", "n=N", "kernel_size=K", "dilation=d", "--format", "latex"
+    )
     assert status == 0 and r"\begin{align*}" in out
     status, out, _ = run("solve-for", "stacked_receptive_field", "L", ">=100", "kernel_size=3")
     assert status == 0 and "L ∈ {50, 51, 52, …}" in out
@@ -164,7 +169,7 @@ def test_command_errors_are_one_line(run, argv, message):
 
 
 def test_the_command_module_imports_neither_sympy_nor_numpy():
-    code = "import sys, symconv.explore_cli; print(sorted({'sympy', 'numpy', 'matplotlib'} & set(sys.modules)))"
+    code = "import sys, symconv.cli.explore; print(sorted({'sympy', 'numpy', 'matplotlib'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
 
 

@@ -14,12 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
-from symconv import cli, exercises, variants
-from symconv.errors import SymconvError
-from symconv.exercises import Exercise
-from symconv.publish import latexmk_available
-from symconv.solution import Worked
-from symconv.variants_cli import Progress
+from symconv.cli import main as cli
+from symconv.cli.variants import Progress
+from symconv.core.errors import SymconvError
+from symconv.core.solution import Worked
+from symconv.teaching import domains, exercises, stress, variants
+from symconv.teaching.exercises import Exercise
+from symconv.teaching.publish import latexmk_available
 
 PARAMETRISED = (1, 2, 3, 4, 5, 6, 9, 10, 28)
 OUTPUTS = ("questions.tex", "solutions.tex", "key.json", "moodle.xml")
@@ -111,7 +112,9 @@ def assert_agrees(actual, expected, as_json=False):
     if callable(expected):
         expression = sympy.sympify(actual) if as_json else actual
         for channels in (1, 3, 16):
-            assert expression.subs({symbol: channels for symbol in expression.free_symbols if symbol.name == "C"}) == expected(channels)
+            assert expression.subs({symbol: channels for symbol in expression.free_symbols if symbol.name == "C"}) == expected(
+                channels
+            )
     elif isinstance(expected, list):
         actual = actual.tolist() if hasattr(actual, "tolist") else actual
         assert len(actual) == len(expected)
@@ -150,7 +153,10 @@ def test_size_variants_keep_padding_within_the_kernel(seed):
 
 def test_about_half_the_size_variants_have_a_floor_that_drops_a_remainder():
     drawn = variants.sample(exercises.get(1), 11, 400)
-    dropped = [(p["n"] + 2 * p["padding"] - p["dilation"] * (p["kernel_size"] - 1) - 1) % p["stride"] != 0 for p in (v.params for v in drawn)]
+    dropped = [
+        (p["n"] + 2 * p["padding"] - p["dilation"] * (p["kernel_size"] - 1) - 1) % p["stride"] != 0
+        for p in (v.params for v in drawn)
+    ]
     assert 0.4 <= sum(dropped) / len(dropped) <= 0.6
 
 
@@ -171,7 +177,9 @@ def test_a_set_never_repeats_a_question():
     drawn = variants.sample(exercises.get(28), 0, 9)  # all nine kernel/rate pairs
     assert len({(v.params["kernel_size"], v.params["dilation"]) for v in drawn}) == 9
     macs = variants.sample(exercises.get(9), 0, 300)
-    questions = {(v.params["in_channels"], v.params["out_channels"], frozenset((v.params["out_h"], v.params["out_w"]))) for v in macs}
+    questions = {
+        (v.params["in_channels"], v.params["out_channels"], frozenset((v.params["out_h"], v.params["out_w"]))) for v in macs
+    }
     assert len(questions) == 300  # a 56×28 map is the same question as 28×56
 
 
@@ -193,8 +201,8 @@ def test_a_domain_too_tight_is_reported_with_its_rejection_rate():
         question="q",
         solve=solve,
         defaults={"x": 1},
-        domains={"x": variants.IntRange(1, 10**6)},
-        constraints=(variants.Constraint("x is negative", lambda p: p["x"] < 0),),
+        domains={"x": domains.IntRange(1, 10**6)},
+        constraints=(domains.Constraint("x is negative", lambda p: p["x"] < 0),),
     )
     with pytest.raises(SymconvError) as raised:
         variants.sample(impossible, 0, 1)
@@ -213,7 +221,7 @@ def test_exercises_without_domains_are_not_parametrised():
 
 def test_a_domain_must_name_a_parameter():
     with pytest.raises(SymconvError, match="domains='k': exercise 99 has parameters \\['n'\\]"):
-        Exercise(number=99, title="t", question="q", solve=None, defaults={"n": 1}, domains={"k": variants.IntRange(1, 3)})
+        Exercise(number=99, title="t", question="q", solve=None, defaults={"n": 1}, domains={"k": domains.IntRange(1, 3)})
 
 
 def test_pins_hold_in_every_variant_and_are_part_of_its_identity():
@@ -254,10 +262,10 @@ def test_domains_draw_inside_their_bounds_and_reach_every_value():
     import random
 
     rng = random.Random(0)
-    assert {variants.IntRange(2, 10, 4).draw(rng) for _ in range(200)} == {2, 6, 10}
-    assert {variants.Choice("a", "b").draw(rng) for _ in range(200)} == {"a", "b"}
+    assert {domains.IntRange(2, 10, 4).draw(rng) for _ in range(200)} == {2, 6, 10}
+    assert {domains.Choice("a", "b").draw(rng) for _ in range(200)} == {"a", "b"}
     with pytest.raises(SymconvError):
-        variants.IntRange(5, 1)
+        domains.IntRange(5, 1)
 
 
 # --- bulk answers on arrays ---------------------------------------------------------------------------------
@@ -266,8 +274,8 @@ def test_domains_draw_inside_their_bounds_and_reach_every_value():
 @pytest.mark.parametrize("number", [1, 2, 3, 9, 10, 28])
 def test_array_answers_match_torch_on_sampled_rows(number):
     exercise = exercises.get(number)
-    arrays = variants.sample_arrays(exercise, 3, 2000)
-    answers = variants.answer_arrays(exercise, arrays)
+    arrays = stress.sample_arrays(exercise, 3, 2000)
+    answers = stress.answer_arrays(exercise, arrays)
     for row in range(0, 2000, 97):
         params = {name: value[row].item() if hasattr(value, "shape") else value for name, value in arrays.items()}
         expected = truth(number, params)
@@ -282,7 +290,7 @@ def test_array_answers_match_torch_on_sampled_rows(number):
 
 def test_array_answers_need_a_hook():
     with pytest.raises(SymconvError, match="exercise=4: declares no array_answers hook"):
-        variants.answer_arrays(exercises.get(4), {})
+        stress.answer_arrays(exercises.get(4), {})
 
 
 # --- rosters ---------------------------------------------------------------------------------------------------
@@ -329,7 +337,7 @@ def test_a_students_set_does_not_depend_on_the_rest_of_the_roster():
 
 @pytest.fixture
 def run(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", tuple(dict.fromkeys((*cli.COMMAND_MODULES, "symconv.variants_cli"))))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", tuple(dict.fromkeys((*cli.COMMAND_MODULES, "symconv.cli.variants"))))
 
     def call(*argv):
         code = cli.main([str(argument) for argument in argv])
@@ -340,7 +348,9 @@ def run(monkeypatch, capsys):
 
 
 def test_key_json_answers_match_torch_for_every_variant(tmp_path, run):
-    code, stdout, _ = run("variants", "--seed", 2024, "-n", 3, "--exercises", "1-6,9,10,28", "--out", tmp_path, "--format", "json")
+    code, stdout, _ = run(
+        "variants", "--seed", 2024, "-n", 3, "--exercises", "1-6,9,10,28", "--out", tmp_path, "--format", "json"
+    )
     assert code == 0 and f"wrote {tmp_path / 'key.json'}" in stdout
     key = json.loads((tmp_path / "key.json").read_text())
     assert (key["generator"], key["seed"], key["pinned"]) == (variants.GENERATOR, 2024, {})
@@ -360,7 +370,20 @@ def test_a_variant_is_regenerated_from_its_key_entry(tmp_path, run):
     assert (again.id, dict(again.params)) == (entry["id"], entry["params"])
     # …and its parameters alone pin the same question and answers.
     pins = [f"{name}={value}" for name, value in entry["params"].items()]
-    run("variants", "--seed", 0, "-n", 1, "--exercises", "2", "--out", tmp_path / "pinned", "--format", "json", *sum((["--param", p] for p in pins), []))
+    run(
+        "variants",
+        "--seed",
+        0,
+        "-n",
+        1,
+        "--exercises",
+        "2",
+        "--out",
+        tmp_path / "pinned",
+        "--format",
+        "json",
+        *sum((["--param", p] for p in pins), []),
+    )
     pinned = json.loads((tmp_path / "pinned" / "key.json").read_text())["variants"][0]
     assert (pinned["params"], pinned["answers"]) == (entry["params"], entry["answers"])
 
@@ -371,8 +394,8 @@ def test_outputs_are_byte_identical_across_processes_and_differ_across_seeds(tmp
     arguments = ["variants", "--seed", 9, "--students", roster, "-n", 2, "--format", "latex,json,moodle"]
     assert run(*arguments, "--out", tmp_path / "here")[0] == 0
     script = (
-        "import sys; from symconv import cli; "
-        "cli.COMMAND_MODULES = tuple(dict.fromkeys((*cli.COMMAND_MODULES, 'symconv.variants_cli'))); sys.exit(cli.main(sys.argv[1:]))"
+        "import sys; from symconv.cli import main as cli; "
+        "cli.COMMAND_MODULES = tuple(dict.fromkeys((*cli.COMMAND_MODULES, 'symconv.cli.variants'))); sys.exit(cli.main(sys.argv[1:]))"
     )
     environment = {**os.environ, "PYTHONHASHSEED": "12345"}
     command = [sys.executable, "-c", script, *map(str, arguments), "--out", str(tmp_path / "there")]
@@ -387,7 +410,22 @@ def test_outputs_are_byte_identical_across_processes_and_differ_across_seeds(tmp
 def test_awkward_names_are_escaped_in_every_output(tmp_path, run):
     roster = tmp_path / "roster.csv"
     roster.write_text(f'id,name\n"s<1>&","{AWKWARD_NAME}"\n', encoding="utf-8")
-    assert run("variants", "--seed", 1, "--students", roster, "--exercises", "1,4", "--out", tmp_path, "--format", "latex,json,moodle")[0] == 0
+    assert (
+        run(
+            "variants",
+            "--seed",
+            1,
+            "--students",
+            roster,
+            "--exercises",
+            "1,4",
+            "--out",
+            tmp_path,
+            "--format",
+            "latex,json,moodle",
+        )[0]
+        == 0
+    )
     escaped = r"O'Brien \& <Co> 100\%\_\#"
     for name in ("questions.tex", "solutions.tex"):
         tex = (tmp_path / name).read_text()
@@ -430,7 +468,21 @@ def test_bad_variant_requests_are_one_line_exit_two_and_write_nothing(argv, mess
 
 
 def test_pinned_parameters_reach_every_output(tmp_path, run):
-    run("variants", "--seed", 5, "-n", 4, "--exercises", "1,3", "--param", "kernel_size=5", "--out", tmp_path, "--format", "json,latex")
+    run(
+        "variants",
+        "--seed",
+        5,
+        "-n",
+        4,
+        "--exercises",
+        "1,3",
+        "--param",
+        "kernel_size=5",
+        "--out",
+        tmp_path,
+        "--format",
+        "json,latex",
+    )
     key = json.loads((tmp_path / "key.json").read_text())
     assert key["pinned"] == {"kernel_size": 5}
     assert {entry["params"]["kernel_size"] for entry in key["variants"]} == {5}
@@ -443,7 +495,14 @@ def test_stress_reports_ranges_rejections_duplicates_and_cost(run):
     rows = {line.split()[0]: line.split() for line in stdout.splitlines() if line.strip()}
     assert 8 <= int(rows["n"][1]) <= int(rows["n"][2]) <= 256 and rows["kernel_size"][1:4] == ["1", "7", "4"]
     assert int(rows["output_size"][1]) >= 1
-    for phrase in ("rejected as invalid", "padding at most half", "interest: the floor drops", "duplicates:", "of 7470 distinct valid variants", "time per variant"):
+    for phrase in (
+        "rejected as invalid",
+        "padding at most half",
+        "interest: the floor drops",
+        "duplicates:",
+        "of 7470 distinct valid variants",
+        "time per variant",
+    ):
         assert phrase in stdout
     assert run("stress", "13")[0] == 2
 
@@ -476,20 +535,27 @@ def test_progress_bar_only_on_a_terminal():
 def test_pdfs_compile_with_awkward_names(tmp_path, run):
     roster = tmp_path / "roster.csv"
     roster.write_text(f'id,name\n"#1","{AWKWARD_NAME}"\n', encoding="utf-8")
-    code, stdout, _ = run("variants", "--seed", 1, "--students", roster, "--exercises", "1,4,10", "--out", tmp_path / "out", "--format", "pdf")
+    code, stdout, _ = run(
+        "variants", "--seed", 1, "--students", roster, "--exercises", "1,4,10", "--out", tmp_path / "out", "--format", "pdf"
+    )
     assert code == 0
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["questions.pdf", "questions.tex", "solutions.pdf", "solutions.tex"]
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "questions.pdf",
+        "questions.tex",
+        "solutions.pdf",
+        "solutions.tex",
+    ]
     assert (tmp_path / "out" / "solutions.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_a_late_failure_leaves_the_output_folder_as_it_was(tmp_path, run, monkeypatch):
-    import symconv.publish
+    import symconv.teaching.publish
 
     def failing(tex):
         raise SymconvError(f"{tex}: LaTeX failed: Undefined control sequence")
 
-    monkeypatch.setattr(symconv.publish, "latexmk_available", lambda: True)
-    monkeypatch.setattr(symconv.publish, "compile_pdf", failing)
+    monkeypatch.setattr(symconv.teaching.publish, "latexmk_available", lambda: True)
+    monkeypatch.setattr(symconv.teaching.publish, "compile_pdf", failing)
     (tmp_path / "key.json").write_text("earlier run\n")
     code, _, stderr = run("variants", "--seed", 1, "-n", 2, "--exercises", "1", "--out", tmp_path, "--format", "pdf,json")
     assert code == 2 and "LaTeX failed" in stderr
@@ -514,7 +580,9 @@ def test_architecture_variants_against_torch(number):
             assert answers["flatten_head_params"] == sum(t.numel() for t in head.parameters())
         elif number == 21:
             k, c, r = p["kernel_size"], p["channels"], p["reduction"]
-            reduced = torch.nn.Sequential(torch.nn.Conv2d(c, r, 1, bias=False), torch.nn.Conv2d(r, c, k, padding=k // 2, bias=False))
+            reduced = torch.nn.Sequential(
+                torch.nn.Conv2d(c, r, 1, bias=False), torch.nn.Conv2d(r, c, k, padding=k // 2, bias=False)
+            )
             with FlopCounterMode(display=False) as counter:
                 reduced(torch.zeros(1, c, p["size"], p["size"], device="meta"))
             assert answers["macs_factorised"] == counter.get_total_flops() // 2

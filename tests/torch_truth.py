@@ -27,7 +27,9 @@ def torch_length(run):
 
 
 def conv_length(n, kernel_size, stride=1, padding=0, dilation=1):
-    return torch_length(lambda: F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, kernel_size), stride=stride, padding=padding, dilation=dilation))
+    return torch_length(
+        lambda: F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, kernel_size), stride=stride, padding=padding, dilation=dilation)
+    )
 
 
 def pool_length(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -38,6 +40,11 @@ def pool_length(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fa
 def transpose_length(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
     return torch_length(
         lambda: F.conv_transpose1d(
-            torch.zeros(1, 1, n), torch.zeros(1, 1, kernel_size), stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
+            torch.zeros(1, 1, n),
+            torch.zeros(1, 1, kernel_size),
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
+            dilation=dilation,
         )
     )

@@ -6,9 +6,9 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from symconv.render import latex
-from symconv.solution import Solution
-from symconv.values import exact, is_array, is_sympy
+from symconv.core.solution import Solution
+from symconv.core.values import exact, is_array, is_sympy
+from symconv.render import latex_solution
 
 
 def answer_value(value: Any) -> Any:
@@ -34,7 +34,7 @@ def solution_object(solution: Solution) -> dict[str, Any]:
         "exercise": solution.number,
         "title": solution.title,
         "answers": {name: answer_value(value) for name, value in solution.answers.items()},
-        "latex": latex.render_solution(solution),
+        "latex": latex_solution.render_solution(solution),
     }
 
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from symconv.derive import Derivation
-from symconv.render import latex, text
-from symconv.solution import Bars, Equation, Grids, Levels, Solution, Table, Text, fill_prose
+from symconv.core.derive import Derivation
+from symconv.core.solution import (
+    Bars,
+    Equation,
+    Grids,
+    Levels,
+    Solution,
+    Table,
+    Text,
+    fill_prose,
+)
+from symconv.render import latex, latex_solution, text
 
 
 def render_derivation(derivation: Derivation) -> str:
@@ -26,7 +35,7 @@ def render_equation(equation: Equation) -> str:
 
 
 def render_text(text: Text) -> str:
-    return fill_prose(text.content, text.values, latex.value_in_math, latex.value_in_prose)
+    return fill_prose(text.content, text.values, latex_solution.value_in_math, latex_solution.value_in_prose)
 
 
 def render_figure(figure) -> str:

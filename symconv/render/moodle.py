@@ -13,9 +13,9 @@ from fractions import Fraction
 from typing import Any, Sequence
 from xml.sax.saxutils import escape
 
-from symconv.derive import Derivation
+from symconv.core.derive import Derivation
+from symconv.core.solution import Equation, Solution, Table, Text, fill_prose
 from symconv.render import latex
-from symconv.solution import Equation, Solution, Table, Text, fill_prose
 
 # Answers that are not whole numbers are graded within this share of their value.
 RELATIVE_TOLERANCE = Fraction(1, 1000)
@@ -35,7 +35,10 @@ class NumericalQuestion:
 def prose_html(text: str) -> str:
     """Prose with inline math between ``$`` signs: text escaped, math as ``\\( … \\)``."""
     parts = text.split("$")
-    return "".join(rf"\({html.escape(part, quote=False)}\)" if index % 2 else html.escape(part, quote=False) for index, part in enumerate(parts))
+    return "".join(
+        rf"\({html.escape(part, quote=False)}\)" if index % 2 else html.escape(part, quote=False)
+        for index, part in enumerate(parts)
+    )
 
 
 def display_html(tex: str) -> str:
@@ -64,7 +67,9 @@ def table_html(table: Table) -> str:
 
 
 def equation_html(equation: Equation) -> str:
-    return display_html(f"{latex.latex_name(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)}")
+    return display_html(
+        f"{latex.latex_name(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)}"
+    )
 
 
 BLOCK_RENDERERS = {
@@ -143,7 +148,9 @@ def render_quiz(categories: Sequence[tuple[Sequence[str], Sequence[NumericalQues
     """A Moodle XML quiz: for each category (its path of names), a category entry then its questions."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n']
     for path, questions in categories:
-        parts.append(f'  <question type="category">\n    <category><text>{escape(category_path(*path))}</text></category>\n  </question>\n')
+        parts.append(
+            f'  <question type="category">\n    <category><text>{escape(category_path(*path))}</text></category>\n  </question>\n'
+        )
         parts += [question_xml(question) for question in questions]
     parts.append("</quiz>\n")
     return "".join(parts)

@@ -6,7 +6,7 @@ import ast
 from fractions import Fraction
 from typing import Any
 
-from symconv.symbols import latex_name
+from symconv.core.symbols import latex_name
 
 # Functions a formula may call, as they are written: minimum(a, b) is min(a, b).
 FUNCTION_NAMES: dict[str, str] = {"minimum": "min", "maximum": "max", "Min": "min", "Max": "max"}
@@ -76,7 +76,4 @@ def decimal_approximation(value: Any) -> str | None:
 
 def word_columns(table: Any) -> list[bool]:
     """Which columns of a Table hold words (set flush left) rather than numbers (set flush right)."""
-    return [
-        all(isinstance(row[column], str) for row in table.rows if row[column] != "")
-        for column in range(len(table.header))
-    ]
+    return [all(isinstance(row[column], str) for row in table.rows if row[column] != "") for column in range(len(table.header))]

@@ -7,11 +7,29 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from symconv.derive import Derivation
-from symconv.solution import Bars, Equation, Grids, Levels, Rounded, Solution, Table, Text, fill
-from symconv.render.rules import ATOM, BRACKETS, FUNCTION_NAMES, decimal_approximation, implicit_product, precedence, word_columns
-from symconv.symbols import text_name
-from symconv.values import is_array, is_sympy
+from symconv.core.derive import Derivation
+from symconv.core.solution import (
+    Bars,
+    Equation,
+    Grids,
+    Levels,
+    Rounded,
+    Solution,
+    Table,
+    Text,
+    fill,
+)
+from symconv.core.symbols import text_name
+from symconv.core.values import is_array, is_sympy
+from symconv.render.rules import (
+    ATOM,
+    BRACKETS,
+    FUNCTION_NAMES,
+    decimal_approximation,
+    implicit_product,
+    precedence,
+    word_columns,
+)
 
 OPERATORS: dict[type[ast.operator], str] = {
     ast.Add: " + ",
@@ -162,7 +180,11 @@ def render_derivation(derivation: Derivation) -> str:
     lines = [f"({strip_math(derivation.note)})"] if derivation.note else []
     for index, step in enumerate(derivation.steps):
         last = index == len(derivation.steps) - 1
-        body = value_text(step.expression.value, grouped=True) if last and isinstance(step.expression, ast.Constant) else expression_text(step.expression)
+        body = (
+            value_text(step.expression.value, grouped=True)
+            if last and isinstance(step.expression, ast.Constant)
+            else expression_text(step.expression)
+        )
         approximation = decimal_approximation(derivation.value) if last else None
         body += f" ≈ {approximation}" if approximation else ""
         if last and derivation.unit:
@@ -176,10 +198,15 @@ def render_derivation(derivation: Derivation) -> str:
 
 def render_table(table: Table) -> str:
     cells = [[strip_math(cell) for cell in table.header]]
-    cells += [[strip_math(cell) if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows]
+    cells += [
+        [strip_math(cell) if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows
+    ]
     widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
     words = word_columns(table)
-    lines = ["  ".join(cell.ljust(width) if left else cell.rjust(width) for cell, width, left in zip(row, widths, words)) for row in cells]
+    lines = [
+        "  ".join(cell.ljust(width) if left else cell.rjust(width) for cell, width, left in zip(row, widths, words))
+        for row in cells
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     if table.caption:
         lines.insert(0, strip_math(table.caption))
@@ -204,16 +231,69 @@ def strip_math(text: str) -> str:
 
 # Named macros, matched whole (\le is not the start of \left).
 MACROS = {
-    "text": "", "mathrm": "", "mathbf": "", "operatorname": "", "bar": "", "hat": "", "tilde": "",
-    "left": "", "right": "", "displaystyle": "", "frac": "",
-    "times": "×", "cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "approx": "≈",
-    "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "neq": "≠", "ne": "≠", "to": "→",
-    "leftarrow": "←", "rightarrow": "→", "in": "∈", "odot": "⊙", "star": "⋆", "circ": "∘",
-    "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "lVert": "‖", "rVert": "‖",
-    "sum": "Σ", "prod": "Π", "partial": "∂", "nabla": "∇", "infty": "∞", "mid": "|", "sqrt": "√",
-    "max": "max", "min": "min", "exp": "exp", "log": "log", "quad": " ", "qquad": "  ",
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
-    "lambda": "λ", "mu": "μ", "pi": "π", "sigma": "σ", "phi": "φ", "tau": "τ", "Sigma": "Σ",
+    "text": "",
+    "mathrm": "",
+    "mathbf": "",
+    "operatorname": "",
+    "bar": "",
+    "hat": "",
+    "tilde": "",
+    "left": "",
+    "right": "",
+    "displaystyle": "",
+    "frac": "",
+    "times": "×",
+    "cdot": "·",
+    "cdots": "⋯",
+    "ldots": "…",
+    "dots": "…",
+    "approx": "≈",
+    "leq": "≤",
+    "geq": "≥",
+    "le": "≤",
+    "ge": "≥",
+    "neq": "≠",
+    "ne": "≠",
+    "to": "→",
+    "leftarrow": "←",
+    "rightarrow": "→",
+    "in": "∈",
+    "odot": "⊙",
+    "star": "⋆",
+    "circ": "∘",
+    "lfloor": "⌊",
+    "rfloor": "⌋",
+    "lceil": "⌈",
+    "rceil": "⌉",
+    "lVert": "‖",
+    "rVert": "‖",
+    "sum": "Σ",
+    "prod": "Π",
+    "partial": "∂",
+    "nabla": "∇",
+    "infty": "∞",
+    "mid": "|",
+    "sqrt": "√",
+    "max": "max",
+    "min": "min",
+    "exp": "exp",
+    "log": "log",
+    "quad": " ",
+    "qquad": "  ",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "eta": "η",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "pi": "π",
+    "sigma": "σ",
+    "phi": "φ",
+    "tau": "τ",
+    "Sigma": "Σ",
 }
 _MACRO = re.compile(r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])")
 # Macros that are a backslash and one sign.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from symconv.core.solution import Bars, Grids, Levels
+from symconv.core.symbols import latex_name
+from symconv.core.values import is_array
 from symconv.render.latex import prose_latex, value_latex
-from symconv.solution import Bars, Grids, Levels
-from symconv.symbols import latex_name
-from symconv.values import is_array
 
 CELL = 0.8  # cm per grid cell: three 4×4 panels fit the text width, fractions stay legible
 BAR_HEIGHT = 3.0  # cm for the tallest bar

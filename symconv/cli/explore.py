@@ -1,0 +1,134 @@
+"""Command line for exploring: ``symconv sweep``, ``symconv plot`` and ``symconv solve-for``.
+
+Registered through ``add_command(commands)`` (listed in ``symconv.cli.main.COMMAND_MODULES``). Only argparse
+is imported here; the work, and sympy or numpy, start inside each command's ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+SWEEP_FORMATS = ("text", "csv", "latex")
+SOLVE_FORMATS = ("text", "latex", "markdown")
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    sweep = commands.add_parser(
+        "sweep",
+        help="a formula, identity or zoo model evaluated over a grid of parameters",
+        description="Ranges are start:stop or start:stop:step with both ends included; lists are a,b,c.",
+    )
+    _target_arguments(sweep)
+    sweep.add_argument("--format", choices=SWEEP_FORMATS, default="text")
+    sweep.set_defaults(run=run_sweep)
+
+    plot = commands.add_parser("plot", help="the same sweep drawn with matplotlib (pip install symconv[plot])")
+    _target_arguments(plot)
+    plot.add_argument("--out", type=Path, required=True, help="output/NAME.png or output/NAME.pdf")
+    plot.add_argument("--x", default=None, help="the swept parameter on the horizontal axis (default: the first)")
+    plot.set_defaults(run=run_plot)
+
+    solve = commands.add_parser("solve-for", help="every whole value of one argument that gives a formula a target")
+    solve.add_argument("formula", help="a formula of symconv.formulas.layers or symconv.formulas.receptive_field, or an identity")
+    solve.add_argument("unknown", help="the argument to solve for, e.g. padding")
+    solve.add_argument("target", help="a value such as 112, or a relation such as '>=100'")
+    solve.add_argument("assignments", nargs="*", metavar="name=value", help="the other arguments (numbers or symbol names)")
+    solve.add_argument("--format", choices=SOLVE_FORMATS, default="text")
+    solve.set_defaults(run=run_solve_for)
+
+
+def _target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "formula", help="a formula (conv_output_size, …), an identity (stacked_receptive_field, …) or a zoo model"
+    )
+    parser.add_argument(
+        "assignments", nargs="+", metavar="name=values", help="e.g. n=32:64 kernel_size=3 stride=1,2; a model takes size=…"
+    )
+    parser.add_argument(
+        "--quantity", choices=("macs", "params", "receptive_field", "jump"), default="macs", help="what a model sweep reports"
+    )
+
+
+def run_sweep(arguments: argparse.Namespace) -> str:
+    return _sweep(arguments).render(arguments.format).rstrip("\n")
+
+
+def run_plot(arguments: argparse.Namespace) -> str:
+    _sweep(arguments).plot(x=arguments.x, out=arguments.out)
+    return f"wrote {arguments.out}"
+
+
+def run_solve_for(arguments: argparse.Namespace) -> str:
+    from symconv.explore.inverse import solve_for
+
+    known = {name: _solve_value(name, value) for name, value in _assignments(arguments.assignments).items()}
+    inversion = solve_for(resolve(arguments.formula), arguments.unknown, arguments.target, **known)
+    return {"text": inversion.text, "latex": inversion.latex, "markdown": inversion.markdown}[arguments.format]()
+
+
+def resolve(name: str):
+    """A formula or identity by name (identities with their default, symbolic parameters)."""
+    from symconv.core.errors import invalid
+    from symconv.explore.identities import IDENTITIES
+    from symconv.formulas.catalogue import catalogue
+
+    formulas = catalogue()
+    if name in formulas:
+        return formulas[name]
+    if name in IDENTITIES:
+        return IDENTITIES[name]()
+    known = sorted([*formulas, *IDENTITIES])
+    raise invalid("formula", name, f"unknown; choose one of {', '.join(known)} or a zoo model name (sweep and plot)")
+
+
+def _sweep(arguments: argparse.Namespace):
+    from symconv.core.errors import SymconvError, invalid
+    from symconv.explore.sweep import model_sweep, parse_values, sweep
+
+    values = {name: parse_values(text, name) for name, text in _assignments(arguments.assignments).items()}
+    try:
+        target = resolve(arguments.formula)
+    except SymconvError:
+        if not _is_model(arguments.formula):
+            raise
+        unexpected = sorted(set(values) - {"size", "channels"})
+        if unexpected or "size" not in values:
+            raise invalid(
+                "parameters", unexpected or sorted(values), "a model sweep takes size=start:stop[:step] and optionally channels=N"
+            ) from None
+        return model_sweep(arguments.formula, values["size"], arguments.quantity, values.get("channels"))
+    return sweep(target, **values)
+
+
+def _is_model(name: str) -> bool:
+    try:
+        from symconv.networks import models
+    except ImportError:  # the network zoo is optional for this command
+        return False
+    return name in models.names()
+
+
+def _assignments(items: list[str]) -> dict[str, str]:
+    from symconv.core.errors import invalid
+
+    pairs = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name.isidentifier() or not value:
+            raise invalid("argument", item, "must be name=value")
+        pairs[name] = value
+    return pairs
+
+
+def _solve_value(name: str, text: str):
+    """A number (7, 1/2, true) or else a symbol name, for a symbolic known."""
+    from symconv.core.errors import invalid
+    from symconv.explore.sweep import parse_values
+
+    if text.isidentifier() and text.lower() not in ("true", "false"):
+        return text
+    value = parse_values(text, name)
+    if isinstance(value, (range, list)):
+        raise invalid(name, text, "solve-for takes one value per argument, not a range or a list")
+    return value

@@ -1,0 +1,110 @@
+"""Command line: symconv list | solve | sheet, plus the commands other modules register.
+
+Each command is a subparser whose ``run`` default takes the parsed arguments and returns the text to
+print. Feature modules (e.g. ``symconv.cli.analyze``) add theirs through ``add_command(commands)``,
+listed in ``COMMAND_MODULES``; they keep their heavy imports inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from symconv.core.errors import SymconvError, invalid
+
+FORMATS = ("text", "latex", "markdown", "json")
+COMMAND_MODULES: tuple[str, ...] = ("symconv.cli.analyze", "symconv.cli.variants", "symconv.cli.explore")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one ``error: …`` line and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise SymconvError(message)
+
+
+def parse_exercise_list(text: str) -> list[int]:
+    """``1,2,5-7`` -> [1, 2, 5, 6, 7]."""
+    numbers: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise invalid("--exercises", text, "must be numbers and ranges such as 1,2,5-7")
+        start, stop = int(first), int(last or first)
+        if stop < start:
+            raise invalid("--exercises", text, f"range {part.strip()} runs backwards")
+        numbers.extend(range(start, stop + 1))
+    return numbers
+
+
+def run_list(arguments: argparse.Namespace) -> str:
+    from symconv.teaching import exercises
+
+    registry = exercises.load(arguments.derivations)
+    return "\n".join(f"{number:>3}  {exercise.title}" for number, exercise in registry.items())
+
+
+def run_solve(arguments: argparse.Namespace) -> str:
+    from symconv.teaching import exercises
+
+    solution = exercises.get(arguments.exercise, arguments.derivations).solution()
+    return render(solution, arguments.format)
+
+
+def run_sheet(arguments: argparse.Namespace) -> str:
+    from symconv.teaching.sheet import write_sheet
+
+    numbers = None if arguments.exercises is None else parse_exercise_list(arguments.exercises)
+    written = write_sheet(numbers, arguments.out, pdf=not arguments.no_pdf, folder=arguments.derivations)
+    return "\n".join(f"wrote {path}" for path in written)
+
+
+def render(solution, form: str) -> str:
+    module = {"json": "json", "latex": "latex_solution", "markdown": "markdown", "text": "text"}[form]
+    renderer = importlib.import_module(f"symconv.render.{module}")
+    return renderer.render_solution(solution).rstrip("\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symconv", description="Worked, exact solutions for CNN arithmetic exercises.")
+    parser.add_argument("--derivations", type=Path, default=None, help="folder of exercise modules (default: the shipped ones)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("list", help="the exercises available").set_defaults(run=run_list)
+
+    solve = commands.add_parser("solve", help="the worked solution of one exercise")
+    solve.add_argument("exercise", type=int)
+    solve.add_argument("--format", choices=FORMATS, default="text")
+    solve.set_defaults(run=run_solve)
+
+    sheet = commands.add_parser("sheet", help="questions.tex and solutions.tex (and PDFs) for a set of exercises")
+    sheet.add_argument("--exercises", default=None, help="e.g. 1-7,9 (default: all)")
+    sheet.add_argument("--out", type=Path, default=Path("output"))
+    sheet.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
+    sheet.set_defaults(run=run_sheet)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        arguments = build_parser().parse_args(argv)
+        output = arguments.run(arguments)
+    except SymconvError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(output)
+    except BrokenPipeError:  # the reader stopped early (symconv … | head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

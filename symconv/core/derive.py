@@ -1,0 +1,170 @@
+"""Derivations as data: the general formula, the substitution, one line per evaluation level, the result.
+
+``derive(formula, **values)`` builds the steps; renderers in ``symconv.render`` turn them into LaTeX,
+Markdown, text or JSON. Nothing here produces markup.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Literal, Mapping
+
+from symconv.core.display import latex_repr, text_repr
+from symconv.core.formula import Formula, return_expression
+from symconv.core.transform import (
+    constant,
+    expand_calls,
+    is_value,
+    reduce_once,
+    substitute,
+)
+from symconv.core.values import exact, is_symbolic
+
+StepKind = Literal["formula", "substitution", "evaluation", "simplification", "result"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of working: an expression tree (``ast.expr``) whose leaves are names or values."""
+
+    kind: StepKind
+    expression: ast.expr
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """``lhs = step_1 = step_2 = … = value unit``, with the convention or assumption stated in ``note``."""
+
+    lhs: str
+    steps: tuple[Step, ...]
+    value: Any
+    unit: str | None = None
+    note: str = ""
+
+    __repr__ = text_repr
+    _repr_latex_ = latex_repr
+
+
+def derive(
+    formula: Formula | Callable[..., Any],
+    *args: Any,
+    lhs: str | None = None,
+    unit: str | None = None,
+    note: str = "",
+    reasons: Mapping[StepKind, str] | None = None,
+    **kwargs: Any,
+) -> Derivation:
+    """Work ``formula`` out for the given arguments, step by step, exactly.
+
+    ``formula`` is a :class:`Formula` or any plain single-expression function (exercise content
+    composes its own small formulas that way). Arguments may be ints, Fractions or sympy expressions.
+    """
+    if not isinstance(formula, Formula):
+        formula = Formula(formula, result=lhs or formula.__name__, unit=unit)
+    values = formula.bind(*args, **kwargs)
+    formula.evaluate(values)  # runs the checks; the steps below compute the value exactly
+    general = formula_tree(formula)
+    # A switch the caller set (ceil_mode, bias) picks its branch already in the general line.
+    general = substitute(general, {name: value for name, value in values.items() if isinstance(value, bool)})
+    substituted = substitute(general, values)
+    evaluation, value = _evaluation_steps(substituted, formula.namespace)
+    steps = [Step("formula", general), Step("substitution", substituted), *evaluation]
+    if is_symbolic(value):
+        simplified = _simplify(value)
+        if simplified != value:
+            steps.append(Step("simplification", constant(simplified)))
+            value = simplified
+    reasons = reasons or {}
+    steps = [Step(step.kind, step.expression, reasons.get(step.kind, "")) for step in steps]
+    return Derivation(
+        lhs=lhs or formula.result,
+        steps=tuple(steps),
+        value=value,
+        unit=formula.unit if unit is None else unit,
+        note=note,
+    )
+
+
+def derive_expression(
+    expression: ast.expr,
+    lhs: str,
+    unit: str | None = None,
+    note: str = "",
+    namespace: Mapping[str, Any] | None = None,
+) -> Derivation:
+    """Work out an expression tree already filled with values (e.g. built by :func:`weighted_sum`)."""
+    namespace = namespace or {}
+    evaluation, value = _evaluation_steps(expression, namespace)
+    return Derivation(lhs, (Step("substitution", expression), *evaluation), value, unit, note)
+
+
+def weighted_sum(weights: Iterable[Any], values: Iterable[Any]) -> ast.expr:
+    """The tree w_1 x_1 + w_2 x_2 + … (one output of a convolution, written out)."""
+    terms = [ast.BinOp(left=constant(exact(w)), op=ast.Mult(), right=constant(exact(x))) for w, x in zip(weights, values)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = ast.BinOp(left=total, op=ast.Add(), right=term)
+    return total
+
+
+def general(formula: Formula, lhs: str | None = None, note: str = "") -> Derivation:
+    """Only the general formula, as a one-line derivation (for stating a rule before a table)."""
+    return Derivation(lhs or formula.result, (Step("formula", formula_tree(formula)),), None, None, note)
+
+
+@lru_cache(maxsize=None)
+def formula_tree(function: Callable[..., Any]) -> ast.expr:
+    """The general expression tree of a formula or plain function, calls to other formulas inlined.
+
+    Cached: trees are never mutated (transformers build new nodes), so one tree serves every derivation.
+    """
+    if isinstance(function, Formula):
+        return expand_calls(function.expression, function.namespace)
+    return expand_calls(return_expression(function), function.__globals__)
+
+
+def _evaluation_steps(expression: ast.expr, namespace: Mapping[str, Any]) -> tuple[list[Step], Any]:
+    """One step per evaluation level (a level that changes nothing on paper is not written), and the value."""
+    steps = []
+    while not is_value(expression):
+        reduced = reduce_once(expression, namespace)
+        if not _reads_the_same(expression, reduced):
+            steps.append(Step("evaluation", reduced))
+        expression = reduced
+    if steps:
+        steps[-1] = Step("result", steps[-1].expression)
+    return steps, expression.value
+
+
+def _reads_the_same(before: ast.expr, after: ast.expr) -> bool:
+    """True when evaluating only packed the line into one value that reads exactly as before (1/4, C/2)."""
+    if not (is_value(after) and (is_symbolic(after.value) or isinstance(after.value, Fraction))):
+        return False
+
+    class Unpack(ast.NodeTransformer):
+        def visit_Constant(self, node: ast.Constant) -> ast.AST:
+            return _python_tree(node.value) if is_symbolic(node.value) else node
+
+    try:
+        return ast.dump(Unpack().visit(copy.deepcopy(before))) == ast.dump(_python_tree(after.value))
+    except SyntaxError:
+        return False
+
+
+def _python_tree(value: Any) -> ast.expr:
+    """A sympy expression as the Python expression tree of its own printed syntax."""
+    return ast.parse(str(value), mode="eval").body
+
+
+def _simplify(value: Any) -> Any:
+    """A rational function in lowest terms (cancel: fast and canonical); anything else through simplify."""
+    import sympy
+
+    if value.is_rational_function(*value.free_symbols):
+        return sympy.cancel(value)
+    return sympy.simplify(value)

@@ -1,0 +1,1 @@
+"""Exploration: inverse problems through the floors, integer solution sets, general identities, sweeps."""

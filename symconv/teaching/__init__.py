@@ -1,0 +1,1 @@
+"""Teaching documents: exercises, the solution sheet, seeded variants, and publishing output sets."""

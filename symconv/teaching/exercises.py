@@ -1,0 +1,146 @@
+"""Exercises as content: the Exercise type, and loading a folder of exercise modules into a registry.
+
+The engine knows no exercise numbers. Each module in a derivations folder defines ``EXERCISE``; the
+default folder is the one shipped with the package (``symconv/_derivations`` in a wheel, the
+repository's ``derivations/`` in a checkout).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Hashable, Mapping
+
+from symconv.core.errors import SymconvError, invalid
+from symconv.core.solution import Solution, Text, Worked, fill
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A question template, the chapter's parameters, and ``solve(params) -> Worked``.
+
+    In ``question``, ``{name}`` naming a parameter is filled in (see :func:`symconv.core.solution.fill`).
+    """
+
+    number: int
+    title: str
+    question: str
+    solve: Callable[[Mapping[str, Any]], Worked]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    topics: tuple[str, ...] = ()
+    # Variants (types in symconv.teaching.variants). An exercise without domains is not parametrised.
+    # domains: the parameters that vary, each with its IntRange or Choice; the others keep their default.
+    domains: Mapping[str, Any] = field(default_factory=dict)
+    # constraints: rules every variant meets (validity) or a share of them should meet (interest).
+    constraints: tuple[Any, ...] = ()
+    # key: what makes two variants the same question (default: the values of the varied parameters).
+    key: Callable[[Mapping[str, Any]], Hashable] | None = None
+    # main_answer: the one number a single-answer quiz question asks for (a MainAnswer).
+    main_answer: Any = None
+    # array_answers: answers computed on numpy arrays of parameters, for bulk answer keys.
+    array_answers: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.domains) - set(self.defaults))
+        if unknown:
+            raise invalid("domains", unknown[0], f"exercise {self.number} has parameters {sorted(self.defaults)}")
+
+    @property
+    def parametrised(self) -> bool:
+        """True when the exercise declares parameter domains, so variants can be drawn."""
+        return bool(self.domains)
+
+    def question_text(self, params: Mapping[str, Any]) -> str:
+        return fill(self.question, params)
+
+    def solution(self, **overrides: Any) -> Solution:
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            raise invalid("param", unknown[0], f"exercise {self.number} has parameters {sorted(self.defaults)}")
+        params = {**self.defaults, **overrides}
+        worked = self.solve(params)
+        return Solution(
+            number=self.number,
+            title=self.title,
+            question=self.question_text(params),
+            params=params,
+            blocks=tuple(worked.blocks),
+            answers=dict(worked.answers),
+            conclusion=worked.conclusion if isinstance(worked.conclusion, Text) else Text(worked.conclusion),
+            topics=self.topics,
+        )
+
+
+def default_folder() -> Path:
+    package = Path(__file__).resolve().parent.parent
+    shipped = package / "_derivations"
+    return shipped if shipped.is_dir() else package.parent / "derivations"
+
+
+@lru_cache(maxsize=None)
+def load(folder: Path | None = None) -> dict[int, Exercise]:
+    """Every ``EXERCISE`` defined by the modules of ``folder``, by number."""
+    folder = Path(folder) if folder is not None else default_folder()
+    if not folder.is_dir():
+        raise invalid("derivations", str(folder), "must be a folder of exercise modules")
+    registry: dict[int, Exercise] = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        exercise = getattr(_import(path), "EXERCISE", None)
+        if not isinstance(exercise, Exercise):
+            raise invalid("derivations", str(path), "an exercise module must define EXERCISE = Exercise(...)")
+        if exercise.number in registry:
+            raise invalid("derivations", str(path), f"exercise {exercise.number} is defined twice")
+        registry[exercise.number] = exercise
+    return dict(sorted(registry.items()))
+
+
+def get(number: int, folder: Path | None = None) -> Exercise:
+    registry = load(folder)
+    if number not in registry:
+        raise invalid("exercise", number, f"no such exercise; available: {_ranges(registry)}")
+    return registry[number]
+
+
+def _import(path: Path) -> Any:
+    package = _package(path.parent)
+    name = f"{package}.{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise invalid("derivations", str(path), "cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and inspect.getsource look modules up by name
+    try:
+        spec.loader.exec_module(module)
+    except SymconvError:
+        raise
+    except Exception as error:  # a broken exercise file is bad input, not a crash
+        raise invalid("derivations", str(path), f"failed to load: {type(error).__name__}: {error}") from None
+    return module
+
+
+def _package(folder: Path) -> str:
+    """A package for the folder, so exercise modules can share helpers by relative import."""
+    name = f"symconv_derivations_{abs(hash(str(folder))):x}"
+    if name not in sys.modules:
+        package = types.ModuleType(name)
+        package.__path__ = [str(folder)]
+        sys.modules[name] = package
+    return name
+
+
+def _ranges(registry: Mapping[int, Exercise]) -> str:
+    numbers = sorted(registry)
+    spans, start = [], None
+    for index, number in enumerate(numbers):
+        if start is None:
+            start = number
+        if index + 1 == len(numbers) or numbers[index + 1] != number + 1:
+            spans.append(str(start) if start == number else f"{start}-{number}")
+            start = None
+    return ", ".join(spans) or "none"

@@ -1,0 +1,301 @@
+"""Exercise variants: parameter domains and constraints, seeded reproducible sampling, answer keys, stress.
+
+A variant is a pure function of (seed, student, pinned parameters, exercise, index): it is drawn with
+its own ``random.Random`` seeded from a SHA-256 of those, never from the global generator or Python's
+salted ``hash()``, so the same command gives the same variants on any machine. Drawing uses only
+``Random.random()``, the one method whose sequence Python guarantees across versions. Within a set,
+a variant whose key repeats an earlier one is drawn again from its own stream, so variant i also
+depends on the variants before it, never on those after it or on the size of the set.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import math
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Hashable, Mapping, Sequence
+
+from symconv.core.errors import SymconvError, invalid
+from symconv.core.solution import Solution
+from symconv.core.values import exact, is_integer
+from symconv.teaching.domains import Constraint, MainAnswer, is_number
+from symconv.teaching.exercises import Exercise
+
+GENERATOR = "symconv-variants/1"  # bump when the sampling changes, so old keys are not misread
+MAX_DRAWS = 1000  # draws per variant before its exercise's domain is declared too tight
+PREFERENCE_DRAWS = 50  # draws spent on an interest constraint before any valid variant will do
+ENUMERATION_LIMIT = 50_000  # up to this many combinations, distinct valid variants are counted exactly
+DUPLICATE = "repeats an earlier variant"
+STEERED = "steered to "  # a valid draw set aside while looking for the side of an interest rule a variant wants
+
+
+# --- variants ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    name: str = ""
+
+    def label(self) -> str:
+        return f"{self.name} ({self.id})" if self.name else self.id
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One drawn variant: its stable id, where it came from, and its full parameters."""
+
+    id: str
+    exercise: Exercise
+    index: int
+    params: Mapping[str, Any]
+    student: Student | None = None
+
+    def solution(self) -> Solution:
+        return self.exercise.solution(**self.params)
+
+
+@dataclass
+class Tally:
+    """What happened to the draws of a run: how many, how many accepted, why the others were not."""
+
+    draws: int = 0
+    accepted: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    @property
+    def rejected(self) -> int:
+        return self.draws - self.accepted
+
+    def rate(self) -> float:
+        return self.rejected / self.draws if self.draws else 0.0
+
+
+def require_parametrised(exercise: Exercise) -> None:
+    if not exercise.parametrised:
+        raise invalid("exercise", exercise.number, "not parametrised: it declares no parameter domains, so it has no variants")
+
+
+def variant_key(exercise: Exercise, params: Mapping[str, Any]) -> Hashable:
+    return exercise.key(params) if exercise.key is not None else tuple(params[name] for name in exercise.domains)
+
+
+def shown_parameters(exercise: Exercise) -> set[str]:
+    """The parameters the question states: only these may be pinned, or its text would not match its answer."""
+    return set(re.findall(r"\{(\w+)\}", exercise.question)) & set(exercise.defaults)
+
+
+def pins_for(exercise: Exercise, pins: Mapping[str, Any]) -> dict[str, Any]:
+    """The pinned parameters that this exercise states in its question."""
+    return {name: value for name, value in sorted(pins.items()) if name in shown_parameters(exercise)}
+
+
+def variant_digest(seed: int, student: Student | None, exercise: Exercise, pins: Mapping[str, Any], index: int) -> bytes:
+    # JSON keeps the parts unambiguous whatever characters a student id holds.
+    material = json.dumps([GENERATOR, seed, student.id if student else None, exercise.number, pins, index])
+    return hashlib.sha256(material.encode("utf-8")).digest()
+
+
+def variant_random(digest: bytes) -> random.Random:
+    return random.Random(int.from_bytes(digest, "big"))
+
+
+def draw_params(
+    exercise: Exercise, rng: random.Random, pins: Mapping[str, Any], taken: set | None, tally: Tally
+) -> dict[str, Any]:
+    validity = [rule for rule in exercise.constraints if rule.share is None]
+    # Each interest rule should hold in its share of variants: this variant's stream decides which side it is on.
+    wanted = [(rule, rng.random() < rule.share) for rule in exercise.constraints if rule.share is not None]
+    free = [(name, domain) for name, domain in exercise.domains.items() if name not in pins]
+    for attempt in range(MAX_DRAWS):
+        params = {**exercise.defaults, **{name: domain.draw(rng) for name, domain in free}, **pins}
+        tally.draws += 1
+        broken = next((rule.description for rule in validity if not rule.holds(params)), None)
+        if broken is None and taken is not None and variant_key(exercise, params) in taken:
+            broken = DUPLICATE
+        if broken is None and attempt < PREFERENCE_DRAWS:
+            broken = next((_steering(rule, side) for rule, side in wanted if bool(rule.holds(params)) != side), None)
+        if broken is None:
+            tally.accepted += 1
+            return params
+        tally.reasons[broken] += 1
+    raise _too_tight(exercise, tally)
+
+
+def _steering(rule: Constraint, side: bool) -> str:
+    return f"{STEERED}{'meet' if side else 'avoid'}: {rule.description}"
+
+
+def _too_tight(exercise: Exercise, tally: Tally) -> SymconvError:
+    reason, times = tally.reasons.most_common(1)[0]
+    return invalid(
+        "exercise",
+        exercise.number,
+        f"domain too tight: no acceptable variant in {MAX_DRAWS} draws; {tally.rejected} of {tally.draws} draws "
+        f"rejected ({tally.rate():.1%}), most often ({times}) because: {reason}",
+    )
+
+
+def combinations(exercise: Exercise, pins: Mapping[str, Any]) -> int:
+    """How many parameter combinations the domains allow (before constraints and keys)."""
+    return math.prod(len(domain) for name, domain in exercise.domains.items() if name not in pins)
+
+
+def distinct_valid(exercise: Exercise, pins: Mapping[str, Any]) -> int:
+    """The number of distinct keys among the combinations that meet every validity constraint."""
+    validity = [rule for rule in exercise.constraints if rule.share is None]
+    free = [(name, domain.values) for name, domain in exercise.domains.items() if name not in pins]
+    keys = set()
+    for values in itertools.product(*(values for _, values in free)):
+        params = {**exercise.defaults, **dict(zip((name for name, _ in free), values)), **pins}
+        if all(rule.holds(params) for rule in validity):
+            keys.add(variant_key(exercise, params))
+    return len(keys)
+
+
+def check_count(exercise: Exercise, count: int, pins: Mapping[str, Any]) -> None:
+    """Refuse a set larger than the exercise's distinct variants (counted exactly when that is cheap)."""
+    if count < 1:
+        raise invalid("-n", count, "must be at least 1")
+    pinned = " with the pinned parameters" if pins else ""
+    total = combinations(exercise, pins)
+    if count > total:
+        raise invalid("-n", count, f"exercise {exercise.number} has only {total} distinct variants{pinned}")
+    # Only near the limit can constraints and keys make a set impossible; counting costs a pass over all.
+    if 4 * count > total and total <= ENUMERATION_LIMIT:
+        distinct = distinct_valid(exercise, pins)
+        if count > distinct:
+            raise invalid("-n", count, f"exercise {exercise.number} has only {distinct} distinct valid variants{pinned}")
+
+
+def sample(
+    exercise: Exercise,
+    seed: int,
+    count: int,
+    pins: Mapping[str, Any] | None = None,
+    student: Student | None = None,
+    progress: Callable[[], None] | None = None,
+) -> list[Variant]:
+    """``count`` distinct variants of ``exercise``: the first ``k`` are the same whatever ``count`` is."""
+    require_parametrised(exercise)
+    pins = pins_for(exercise, pins or {})
+    check_count(exercise, count, pins)
+    tally = Tally()
+    taken: set = set()
+    variants = []
+    for index in range(count):
+        digest = variant_digest(seed, student, exercise, pins, index)
+        params = draw_params(exercise, variant_random(digest), pins, taken, tally)
+        taken.add(variant_key(exercise, params))
+        variants.append(Variant(f"{exercise.number}-{digest.hex()[:8]}", exercise, index, params, student))
+        if progress is not None:
+            progress()
+    return variants
+
+
+def parse_pins(texts: Sequence[str], chosen: Sequence[Exercise]) -> dict[str, Any]:
+    """``["kernel_size=5"]`` -> {"kernel_size": 5}; the name must be stated in a chosen exercise's question."""
+    known = {name: exercise.defaults[name] for exercise in chosen for name in shown_parameters(exercise)}
+    hidden = {name for exercise in chosen for name in exercise.defaults} - set(known)
+    pins: dict[str, Any] = {}
+    for text in texts:
+        name, equals, value = text.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name or not value:
+            raise invalid("--param", text, "must be name=value, e.g. kernel_size=5")
+        if name in hidden:
+            raise invalid("--param", text, f"{name!r} is not stated in the questions, so pinning it would change answers unseen")
+        if name not in known:
+            raise invalid("--param", text, f"unknown parameter {name!r}; the chosen questions state {sorted(known)}")
+        pins[name] = _pin_value(text, value, known[name])
+    return pins
+
+
+def _pin_value(text: str, value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if value.lower() not in ("true", "false"):
+            raise invalid("--param", text, "must be true or false")
+        return value.lower() == "true"
+    if is_integer(default):
+        try:
+            return int(value)
+        except ValueError:
+            raise invalid("--param", text, "must be an integer") from None
+    raise invalid("--param", text, f"a parameter holding {type(default).__name__} values cannot be pinned from the command line")
+
+
+# --- answer keys -------------------------------------------------------------------------------------
+
+
+def main_answer(exercise: Exercise, answers: Mapping[str, Any]) -> MainAnswer:
+    """The declared main answer, else the first answer that is a single number."""
+    if exercise.main_answer is not None:
+        return exercise.main_answer
+    for name, value in answers.items():
+        if is_number(exact(value)):
+            return MainAnswer(name, name.replace("_", " "))
+    raise invalid("exercise", exercise.number, "has no single-number answer for a numerical quiz question; declare main_answer")
+
+
+def key_entry(variant: Variant, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """One variant in key.json: enough to regenerate it and to grade it."""
+    from symconv.render.json import answer_value
+
+    entry: dict[str, Any] = {"id": variant.id}
+    if variant.student is not None:
+        entry["student"] = {"id": variant.student.id, "name": variant.student.name}
+    entry.update(
+        exercise=variant.exercise.number,
+        index=variant.index,
+        params={name: answer_value(value) for name, value in variant.params.items()},
+        answers={name: answer_value(value) for name, value in answers.items()},
+    )
+    return entry
+
+
+# --- rosters -------------------------------------------------------------------------------------------
+
+
+def read_roster(path: Path) -> list[Student]:
+    """Students from a CSV file with a header row holding an ``id`` column (``name`` optional)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise invalid("--students", str(path), f"cannot be read: {error}") from None
+    reader = csv.reader(io.StringIO(text))
+    try:  # (line number, fields) of every row that is not blank
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise invalid("--students", str(path), f"malformed CSV: {error}") from None
+    if len(rows) < 2:
+        raise invalid(
+            "--students", str(path), "the roster is empty: it needs a header row with an 'id' column and one row per student"
+        )
+    header = [cell.strip().lower() for cell in rows[0][1]]
+    if "id" not in header:
+        raise invalid("--students", str(path), f"the header row {rows[0][1]} has no 'id' column")
+    id_column, name_column = header.index("id"), header.index("name") if "name" in header else None
+    students, first_line = [], {}
+    for line, row in rows[1:]:
+        if len(row) != len(header):
+            raise invalid("--students", str(path), f"line {line} has {len(row)} fields where the header has {len(header)}")
+        if any(ord(character) < 32 and character != "\t" for cell in row for character in cell):
+            raise invalid("--students", str(path), f"line {line} contains a control character")
+        student = Student(row[id_column].strip(), row[name_column].strip() if name_column is not None else "")
+        if not student.id:
+            raise invalid("--students", str(path), f"line {line} has an empty id")
+        if student.id in first_line:
+            raise invalid(
+                "--students", str(path), f"student id {student.id!r} appears twice (lines {first_line[student.id]} and {line})"
+            )
+        first_line[student.id] = line
+        students.append(student)
+    return students
