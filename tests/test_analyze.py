@@ -22,11 +22,11 @@ from symconv.core.errors import SymconvError  # noqa: E402
 from symconv.core.solution import Table  # noqa: E402
 from symconv.networks.analyze import (  # noqa: E402
     analyze,
-    format_table,
     report_derivations,
     report_json,
 )
 from symconv.networks.models import resnet50, unet, vgg16  # noqa: E402
+from symconv.networks.table import TABLE_WIDTH, format_table  # noqa: E402
 
 # ---- receptive field: measured by propagating input columns through a positive torch network ------
 
@@ -246,7 +246,10 @@ def test_table_lists_every_layer_and_states_the_convention():
     lines = table.splitlines()
     assert lines[0].split() == ["layer", "kind", "output", "params", "MACs", "r", "j"]
     assert lines[2].split() == ["conv1", "Conv2d", "64×112×112", "9408", "118,013,952", "7", "2"]
-    assert len(lines) == 2 + len(report.layers) + 5
+    # blank line, input, parameters, MACs, receptive field; the per-operator MACs follow on lines of
+    # their own when they do not fit beside the total
+    assert len(lines) == 2 + len(report.layers) + 5 + len(report.macs_by_op)
+    assert max(len(line) for line in lines) <= TABLE_WIDTH
     assert "MACs (fvcore)    4,111,512,576" in table
     assert "427 (r), effective stride 32 (j)" in table
 

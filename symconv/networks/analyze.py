@@ -151,6 +151,8 @@ class Report:
         return lambda value: results[positions[value]] if value in positions else exact(value)
 
     def __repr__(self) -> str:
+        from symconv.networks.table import format_table
+
         return format_table(self)
 
     def _repr_latex_(self) -> str:
@@ -313,54 +315,6 @@ def _python(expression: Any, names: Mapping[Any, str]) -> str:
 
 # ---- renderings ---------------------------------------------------------------------------------
 
-TABLE_HEADER = ("layer", "kind", "output", "params", "MACs", "r", "j")
-LEFT_ALIGNED = 2  # the first columns are names, the rest numbers
-
-
-def format_table(report: Report) -> str:
-    """The layers as a text table, then the totals with their convention."""
-    from symconv.render.text import value_text
-
-    def cell(value: Any) -> str:
-        return "" if value is None else value_text(value, grouped=True)
-
-    rows = [TABLE_HEADER] + [
-        (
-            row.path or row.kind,
-            row.kind,
-            _shape_cell(row.output_shape),
-            cell(row.params),
-            cell(row.macs),
-            cell(row.receptive_field),
-            cell(row.jump),
-        )
-        for row in report.layers
-    ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(TABLE_HEADER))]
-    rows.insert(1, tuple("-" * width for width in widths))
-    lines = [
-        "  ".join(
-            text.ljust(width) if column < LEFT_ALIGNED else text.rjust(width)
-            for column, (text, width) in enumerate(zip(row, widths))
-        ).rstrip()
-        for row in rows
-    ]
-    by_op = "; ".join(f"{kind} {cell(value)}" for kind, value in report.macs_by_op.items())
-    summary = [
-        ("input", f"{_shape_cell(report.input_shape)} → output {_shape_cell(report.output_shape)}"),
-        ("parameters", cell(report.params)),
-        (f"MACs ({report.convention})", cell(report.macs) + (f"   ({by_op})" if by_op else "")),
-        ("receptive field", f"{cell(report.receptive_field) or '-'} (r), effective stride {cell(report.jump) or '-'} (j)"),
-    ]
-    label = max(len(name) for name, _ in summary)
-    return "\n".join(lines + [""] + [f"{name.ljust(label)}  {value}" for name, value in summary])
-
-
-def _shape_cell(shape: tuple[Any, ...]) -> str:
-    from symconv.render.text import value_text
-
-    return "×".join(f"({value_text(entry)})" if is_sympy(entry) and not entry.is_Atom else value_text(entry) for entry in shape)
-
 
 def json_value(value: Any) -> Any:
     """Ints as ints, Fractions and sympy values as strings in sympy syntax, shapes as lists."""
@@ -403,6 +357,8 @@ def _sum_tree(values: list[Any]) -> ast.expr:
 
 def report_derivations(report: Report) -> tuple[Any, ...]:
     """The working behind the totals: per-kind totals, each kind's MACs as count × layer value, the sums."""
+    from symconv.networks.table import shape_cell
+
     kinds: dict[str, dict[str, Any]] = {}
     for row in report.layers:
         entry = kinds.setdefault(row.kind, {"layers": 0, "params": [], "macs": {}})
@@ -416,7 +372,7 @@ def report_derivations(report: Report) -> tuple[Any, ...]:
     counted = {kind: values for kind, values in totals.items() if not all(isinstance(v, int) and v == 0 for v in values[1:])}
     blocks: list[Any] = [
         Text(
-            f"Input {_shape_cell(report.input_shape)}, output {_shape_cell(report.output_shape)}. {CONVENTION_NOTES[report.convention]}"
+            f"Input {shape_cell(report.input_shape)}, output {shape_cell(report.output_shape)}. {CONVENTION_NOTES[report.convention]}"
         ),
         Table(
             ("kind", "layers", "parameters", "MACs"),

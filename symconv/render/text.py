@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from symconv.core.derive import Derivation
@@ -147,12 +148,39 @@ def value_text(value: Any, grouped: bool = False) -> str:
         return str(value)
     if is_sympy(value):
         # sympy's own syntax is a Python expression: print its tree like any other (9C^2, not 9*C**2).
-        from sympy import sstr
-
-        return _PRINTER.doprint(ast.parse(sstr(value), mode="eval").body)
+        return _PRINTER.doprint(ast.parse(_sympy_source(value), mode="eval").body)
     if is_array(value) or isinstance(value, (list, tuple)):
         return matrix_text(value)
     return str(value)
+
+
+def _sympy_source(value: Any) -> str:
+    """sympy's syntax for ``value``, with each floor's or ceiling's argument over one denominator.
+
+    sympy keeps ⌊(H − 1)/2⌋ as floor(H/2 - 1/2); a reader writes the quotient whole, as the formulas do.
+    """
+    return _quotient_printer().doprint(value)
+
+
+@lru_cache(maxsize=1)
+def _quotient_printer() -> Any:
+    import sympy
+    from sympy.printing.str import StrPrinter
+
+    class QuotientPrinter(StrPrinter):
+        def _print_floor(self, expression: Any) -> str:
+            return self._rounded("floor", expression.args[0])
+
+        def _print_ceiling(self, expression: Any) -> str:
+            return self._rounded("ceiling", expression.args[0])
+
+        def _rounded(self, name: str, argument: Any) -> str:
+            numerator, denominator = sympy.fraction(sympy.together(argument))
+            if denominator == 1:
+                return f"{name}({self._print(argument)})"
+            return f"{name}(({self._print(numerator)})/({self._print(denominator)}))"
+
+    return QuotientPrinter()
 
 
 def matrix_text(rows: Any) -> str:
