@@ -43,6 +43,8 @@ NOTATION: dict[str, Notation] = {
     "num_features": Notation("C", "C"),
     "out_h": Notation(r"H_{\text{out}}", "H_out"),
     "out_w": Notation(r"W_{\text{out}}", "W_out"),
+    "kernel_elements": Notation(r"K_{\text{el}}", "K_el"),
+    "output_elements": Notation(r"N_{\text{el}}", "N_el"),
     # receptive-field recurrences (Araujo et al.)
     "receptive_field_in": Notation("r_{l-1}", "r_(l-1)"),
     "jump_in": Notation("j_{l-1}", "j_(l-1)"),

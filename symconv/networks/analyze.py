@@ -88,6 +88,10 @@ class Report:
     layers: tuple[Row, ...]
     input_shape: tuple[Any, ...]
     convention: str = "macs"
+    # Conditions on the symbols (sympy relations) under which the network runs and the formulas hold.
+    valid_when: tuple[Any, ...] = ()
+    # Operators met but not counted, as (name, number of calls): never silently zero.
+    not_counted: tuple[tuple[str, int], ...] = ()
 
     @cached_property
     def symbols(self) -> tuple[Any, ...]:
@@ -117,6 +121,8 @@ class Report:
             tuple(map(row, self.layers)),
             values(self.input_shape),
             self.convention,
+            self.valid_when,
+            self.not_counted,
         )
 
     def subs(self, **sizes: Any) -> "Report":
@@ -127,6 +133,7 @@ class Report:
                 raise invalid(name, sizes[name], f"is not a symbol of this report (symbols: {', '.join(by_name) or 'none'})")
         if not by_name:
             return self
+        _check_conditions(self.valid_when, {by_name[name]: value for name, value in sizes.items()})
         if set(sizes) == set(by_name) and all(isinstance(value, int) for value in sizes.values()):
             evaluated = self._evaluator(*(sizes[name] for name in by_name))
         else:
@@ -159,6 +166,28 @@ class Report:
         from symconv.render import markdown
 
         return "\n\n".join(markdown.BLOCK_RENDERERS[type(block)](block) for block in report_derivations(self))
+
+
+def _check_conditions(conditions: tuple[Any, ...], mapping: Mapping[Any, Any]) -> None:
+    """Sizes outside the conditions a report holds under are an error naming the condition broken."""
+    for condition in conditions:
+        if condition.xreplace(mapping) == False:  # noqa: E712 - sympy's false is not the object False
+            at = ", ".join(f"{symbol}={value}" for symbol, value in mapping.items())
+            raise SymconvError(f"{at}: outside the sizes this report holds for; it needs {condition_text(condition)}")
+
+
+def condition_text(condition: Any) -> str:
+    """A condition as text: H ≥ 32, H mod 2 = 0."""
+    from symconv.render.text import value_text
+
+    relations = {"Eq": "=", "Ne": "≠", "GreaterThan": "≥", "StrictGreaterThan": ">", "LessThan": "≤", "StrictLessThan": "<"}
+    relation = relations.get(type(condition).__name__)
+    if relation is None:
+        return str(condition)
+    left, right = condition.lhs, condition.rhs
+    if type(left).__name__ == "Mod":
+        return f"{value_text(left.args[0])} mod {value_text(left.args[1])} {relation} {value_text(right)}"
+    return f"{value_text(left)} {relation} {value_text(right)}"
 
 
 def _check_sizes(report: Report, sizes: Mapping[str, Any]) -> None:
@@ -248,8 +277,14 @@ def analyze(net: Layer, input_shape: tuple[Any, ...], convention: str = "macs") 
         raise invalid("input_shape", shape, "sizes must be at least 1")
     walk = Walk(CONVENTIONS[convention])
     output = walk.visit(net, "", Signal(shape, Field.input() if len(shape) == 3 else None))
-    field = (1, 1) if len(shape) == 3 else None
-    rows = tuple(walk.rows)
+    return assemble(tuple(walk.rows), shape, output.shape, convention)
+
+
+def assemble(
+    rows: tuple[Row, ...], input_shape: tuple[Any, ...], output_shape: tuple[Any, ...], convention: str, **extra: Any
+) -> Report:
+    """The report of a list of rows: totals, MACs by kind, the last receptive field with spatial extent."""
+    field = (1, 1) if len(input_shape) == 3 else None
     by_kind: dict[str, list[Any]] = {}
     for row in rows:
         if not (isinstance(row.macs, int) and row.macs == 0):
@@ -261,12 +296,13 @@ def analyze(net: Layer, input_shape: tuple[Any, ...], convention: str = "macs") 
         params=total([row.params for row in rows]),
         macs=total([row.macs for row in rows]),
         macs_by_op={kind: total(values) for kind, values in by_kind.items()},
-        output_shape=output.shape,
+        output_shape=output_shape,
         receptive_field=None if field is None else field[0],
         jump=None if field is None else field[1],
         layers=rows,
-        input_shape=shape,
+        input_shape=input_shape,
         convention=convention,
+        **extra,
     )
 
 
