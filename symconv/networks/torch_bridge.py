@@ -133,7 +133,7 @@ class GraphWalk:
         torch_shapes = [tuple(tensor.shape) for tensor in outputs if hasattr(tensor, "shape")]
         shapes = [tuple(self.translate(size) for size in shape) for shape in torch_shapes]
         args, kwargs = self._resolve(tuple(node.args)), {key: self._resolve(entry) for key, entry in node.kwargs.items()}
-        operation = Op(name, args, kwargs, shapes[0] if shapes else None)
+        operation = Op(name, args, kwargs, shapes[0] if shapes else None, torch_shapes[0] if torch_shapes else ())
         handler = HANDLERS.get(name)
         if handler is None:
             key = f"{target.namespace}.{name}"

@@ -53,10 +53,13 @@ class Outcome:
 
 
 class Op:
-    """One call of an operator: its name, resolved arguments and torch's output shape."""
+    """One call of an operator: its name, resolved arguments and torch's output shape, translated (``shape``)
+    and in torch's own canonical expressions (``torch_shape``, for comparing sizes cheaply)."""
 
-    def __init__(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], shape: tuple[Any, ...] | None) -> None:
-        self.name, self.args, self.kwargs, self.shape = name, args, kwargs, shape
+    def __init__(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], shape: tuple[Any, ...] | None, torch_shape: tuple[Any, ...]
+    ) -> None:
+        self.name, self.args, self.kwargs, self.shape, self.torch_shape = name, args, kwargs, shape, torch_shape
 
     def arg(self, index: int, name: str, default: Any = None) -> Any:
         if index < len(self.args):
@@ -274,8 +277,7 @@ def pooling(op: Op) -> Outcome:
 def adaptive_pooling(op: Op) -> Outcome:
     """Windows adapt to the input: the same grid is an identity, anything else mixes the whole input."""
     x = op.arg(0, "self")
-    keeps = all(map(_same, op.shape, x.shape))
-    return Outcome(field="inherit" if keeps else None)
+    return Outcome(field="inherit" if op.torch_shape == x.torch_shape else None)
 
 
 def normalisation(op: Op) -> Outcome:
@@ -307,8 +309,7 @@ def upsampling(op: Op) -> Outcome:
     x = op.arg(0, "input")
     if x.field is None:
         return Outcome(field=None)
-    before, after = x.shape[-1], op.shape[-1]
-    factor = _whole_ratio(after, before)
+    factor = _whole_ratio(op.torch_shape[-1], x.torch_shape[-1])
     if op.name.startswith("upsample_nearest") and factor is not None:
         return Outcome(field=x.field.transposed(factor, factor))
     return Outcome(field=None)
@@ -333,7 +334,7 @@ def joined_field(op: Op) -> Any:
         return None
     if any(value.field is None or len(value.shape) != len(sources[0].shape) for value in sources):
         return None
-    if any(not _same(value.shape[-1], op.shape[-1]) for value in sources):
+    if any(value.torch_shape[-1:] != op.torch_shape[-1:] for value in sources):
         return None  # broadcast along the width: the units see different things
     return Field.merge([value.field for value in sources])
 
@@ -360,8 +361,7 @@ def same_layout(op: Op) -> Outcome:
     x = op.tensors[0] if op.tensors else None
     if x is None or x.field is None:
         return Outcome(field=None)
-    keeps = len(op.shape) == len(x.shape) and all(map(_same, op.shape, x.shape))
-    return Outcome(field=x.field if keeps else None)
+    return Outcome(field=x.field if op.torch_shape == x.torch_shape else None)
 
 
 def slicing(op: Op) -> Outcome:
@@ -386,7 +386,7 @@ def padding(op: Op) -> Outcome:
 def reduction(op: Op) -> Outcome:
     """mean, sum, amax …: over the spatial axes it is global (the field is the whole input)."""
     x = op.arg(0, "self")
-    keeps = len(op.shape) == len(x.shape) and _same(op.shape[-1], x.shape[-1])
+    keeps = len(op.torch_shape) == len(x.torch_shape) and op.torch_shape[-1] == x.torch_shape[-1]
     return Outcome(field=x.field if keeps else None)
 
 

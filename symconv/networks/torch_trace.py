@@ -17,8 +17,9 @@ from symconv.core.symbols import symbol
 
 # Samples for the dynamic sizes, tried in turn: non-square (a square sample merges H and W), large
 # enough that no intermediate size is 0 or 1 (torch specialises those), divisible by 64 (U-Nets).
-# The last, square and 224, is for models that run at one size only (a fixed position embedding).
-SAMPLES = ((256, 320), (320, 256), (224, 224))
+# A smaller one serves models with a size limit (a position embedding cut to the token count); the
+# last, square and 224, models that run at one size only (a fixed position embedding).
+SAMPLES = ((256, 320), (96, 128), (224, 224))
 
 
 @dataclass(frozen=True)

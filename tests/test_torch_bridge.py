@@ -1,0 +1,327 @@
+"""from_torch against torch itself: parameters, every layer's output shape, FlopCounterMode's FLOPs, the numeric report."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from test_models import Inception, torch_resnet  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
+from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from symconv.core.errors import SymconvError  # noqa: E402
+from symconv.networks import models  # noqa: E402
+from symconv.networks.analyze import analyze  # noqa: E402
+from symconv.networks.torch_bridge import from_torch  # noqa: E402
+
+# ---- plain-torch models -------------------------------------------------------------------------------
+
+
+class SqueezeExcite(nn.Module):
+    """MobileNetV3's block: expand, depthwise, squeeze-and-excitation (x * gate(x)), project, Hardswish."""
+
+    def __init__(self, cin=8, hidden=24, squeeze=6):
+        super().__init__()
+        self.expand = nn.Sequential(nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.Hardswish())
+        self.depthwise = nn.Sequential(nn.Conv2d(hidden, hidden, 5, 2, 2, groups=hidden, bias=False), nn.BatchNorm2d(hidden))
+        self.pool, self.fc1, self.relu = nn.AdaptiveAvgPool2d(1), nn.Conv2d(hidden, squeeze, 1), nn.ReLU()
+        self.fc2, self.gate = nn.Conv2d(squeeze, hidden, 1), nn.Hardsigmoid()
+        self.project = nn.Conv2d(hidden, 16, 1, bias=False)
+
+    def forward(self, x):
+        y = self.depthwise(self.expand(x))
+        y = y * self.gate(self.fc2(self.relu(self.fc1(self.pool(y)))))
+        return self.project(y)
+
+
+class DenseBlock(nn.Module):
+    """DenseNet: each layer sees the concatenation of all earlier outputs."""
+
+    def __init__(self, cin=6, growth=4, layers=3):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.Sequential(nn.BatchNorm2d(cin + i * growth), nn.ReLU(), nn.Conv2d(cin + i * growth, growth, 3, padding=1))
+            for i in range(layers)
+        )
+        self.transition = nn.Sequential(nn.Conv2d(cin + layers * growth, 8, 1), nn.AvgPool2d(2))
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.layers:
+            features.append(layer(torch.cat(features, 1)))
+        return self.transition(torch.cat(features, 1))
+
+
+class UNet(nn.Module):
+    """Two levels: padded convolutions, max pooling, bilinear upsampling by 2, skip connections by concatenation."""
+
+    def __init__(self):
+        super().__init__()
+
+        def double(a, b):
+            return nn.Sequential(nn.Conv2d(a, b, 3, padding=1), nn.ReLU(), nn.Conv2d(b, b, 3, padding=1), nn.ReLU())
+
+        self.enc1, self.enc2, self.bottom = double(3, 4), double(4, 8), double(8, 8)
+        self.pool = nn.MaxPool2d(2)
+        self.dec2, self.dec1, self.head = double(16, 4), double(8, 4), nn.Conv2d(4, 2, 1)
+
+    def forward(self, x):
+        first = self.enc1(x)
+        second = self.enc2(self.pool(first))
+        bottom = self.bottom(self.pool(second))
+        up = F.interpolate(bottom, scale_factor=2, mode="bilinear", align_corners=False)
+        up = self.dec2(torch.cat([second, up], 1))
+        up = F.interpolate(up, scale_factor=2, mode="nearest")
+        return self.head(self.dec1(torch.cat([first, up], 1)))
+
+
+class ViT(nn.Module):
+    """Patches, a class token, a learned position embedding cut to the token count, SDPA blocks, the class token's head."""
+
+    def __init__(self, dim=16, heads=2, patch=8, max_tokens=1 + 16 * 16, depth=2):
+        super().__init__()
+        self.heads, self.patch = heads, nn.Conv2d(3, dim, patch, patch)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.position = nn.Parameter(torch.zeros(1, max_tokens, dim))
+        self.norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(2 * depth))
+        self.qkv = nn.ModuleList(nn.Linear(dim, 3 * dim) for _ in range(depth))
+        self.proj = nn.ModuleList(nn.Linear(dim, dim) for _ in range(depth))
+        self.mlp = nn.ModuleList(nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim)) for _ in range(depth))
+        self.head = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        tokens = self.patch(x).flatten(2).transpose(1, 2)
+        tokens = torch.cat([self.class_token.expand(x.shape[0], -1, -1), tokens], 1)
+        tokens = tokens + self.position[:, : tokens.shape[1]]
+        batch, length, dim = tokens.shape
+        for index, (qkv, proj, mlp) in enumerate(zip(self.qkv, self.proj, self.mlp)):
+            q, k, v = qkv(self.norms[2 * index](tokens)).reshape(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+            attended = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(batch, length, dim)
+            tokens = tokens + proj(attended)
+            tokens = tokens + mlp(self.norms[2 * index + 1](tokens))
+        return self.head(tokens[:, 0])
+
+
+class ViewHead(nn.Module):
+    """A classifier flattened with x.view(x.size(0), -1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.pool, self.fc = nn.Conv2d(3, 4, 3, 2), nn.AdaptiveAvgPool2d(2), nn.Linear(16, 5)
+
+    def forward(self, x):
+        y = self.pool(F.relu(self.conv(x)))
+        return self.fc(y.view(y.size(0), -1))
+
+
+class Shared(nn.Module):
+    """One convolution applied twice: its weights count once, its MACs twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem, self.conv = nn.Conv2d(3, 6, 3), nn.Conv2d(6, 6, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(F.relu(self.conv(self.stem(x))))
+
+
+def decoder():
+    """Strided convolutions down, transposed convolutions back up (one with output padding), with non-square kernels."""
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, 2, 1),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, (3, 5), 2, (1, 2)),
+        nn.ConvTranspose2d(8, 8, 4, 2, 1),
+        nn.ConvTranspose2d(8, 4, 3, 2, 1, output_padding=1),
+    )
+
+
+class Branching(nn.Module):
+    """Shape-dependent Python control flow: wide inputs get one more strided convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.extra = nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return self.extra(y) if x.shape[-1] > 40 else y
+
+
+# ---- torch's own answers ------------------------------------------------------------------------------
+
+
+def run(model, shape):
+    """Each called module's output shapes in call order (batch dropped), and FlopCounterMode's FLOPs."""
+    shapes: dict[str, list[tuple[int, ...]]] = {}
+    handles = [
+        module.register_forward_hook(
+            lambda module, inputs, output, name=name: shapes.setdefault(name, []).append(
+                tuple((output[0] if isinstance(output, tuple) else output).shape[1:])
+            )
+        )
+        for name, module in model.named_modules()
+        if name
+    ]
+    # The math kernel of attention runs as matrix products, which the flop counter sees; the fused CPU kernel it misses.
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        model(torch.randn(1, *shape))
+    for handle in handles:
+        handle.remove()
+    return shapes, counter.get_total_flops()
+
+
+def check(report, model, shape):
+    """Parameters, the rows of every called torch.nn layer, and MACs = FLOPs / 2."""
+    shapes, flops = run(model, shape)
+    assert report.params == sum(p.numel() for p in model.parameters())
+    checked = 0
+    for row in report.layers:
+        name, _, call = row.path.partition("@")
+        if name in shapes:
+            assert row.output_shape == shapes[name][int(call or 0)], row.path
+            checked += 1
+    assert checked
+    assert 2 * report.macs == flops
+    assert report.not_counted == ()
+
+
+def same_report(symbolic, numeric):
+    assert symbolic.layers == numeric.layers
+    assert (symbolic.params, symbolic.macs, symbolic.output_shape) == (numeric.params, numeric.macs, numeric.output_shape)
+    assert symbolic.macs_by_op == numeric.macs_by_op
+
+
+MODELS = {
+    "squeeze_excite": (lambda: SqueezeExcite(), (8, "H", "W"), [(8, 33, 47), (8, 40, 21), (8, 17, 17), (8, 64, 9), (8, 11, 30)]),
+    "dense": (lambda: DenseBlock(), (6, "H", "W"), [(6, 9, 13), (6, 20, 31), (6, 16, 16), (6, 7, 50), (6, 33, 12)]),
+    "inception": (
+        lambda: Inception(8, 4, 4, 6, 2, 3, 3),
+        (8, "H", "W"),
+        [(8, 9, 13), (8, 20, 31), (8, 16, 16), (8, 7, 50), (8, 33, 12)],
+    ),
+    "unet": (lambda: UNet(), (3, "H", "W"), [(3, 36, 52), (3, 44, 28), (3, 32, 32), (3, 20, 64), (3, 60, 12)]),
+    "vit": (lambda: ViT(), (3, "H", "W"), [(3, 64, 48), (3, 41, 77), (3, 32, 32), (3, 100, 17), (3, 23, 128)]),
+    "view_head": (lambda: ViewHead(), (3, "H", "W"), [(3, 9, 13), (3, 20, 31), (3, 16, 16), (3, 7, 50), (3, 33, 12)]),
+    "shared": (lambda: Shared(), (3, "H", "W"), [(3, 9, 13), (3, 20, 31), (3, 16, 16), (3, 7, 50), (3, 33, 12)]),
+    "decoder": (decoder, (3, "H", "W"), [(3, 9, 13), (3, 20, 31), (3, 16, 16), (3, 7, 50), (3, 33, 12)]),
+}
+
+
+@pytest.fixture(scope="module")
+def symbolic_reports():
+    reports = {}
+
+    def get(name):
+        if name not in reports:
+            build, shape, _ = MODELS[name]
+            torch.manual_seed(0)
+            model = build()
+            reports[name] = (model, from_torch(model, shape))
+        return reports[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_models_match_torch_at_five_sizes(name, symbolic_reports):
+    model, symbolic = symbolic_reports(name)
+    assert {str(symbol) for symbol in symbolic.symbols} <= {"H", "W"}
+    for shape in MODELS[name][2]:
+        check(symbolic.subs(H=shape[1], W=shape[2]), model, shape)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_symbolic_report_evaluates_to_the_numeric_one(name, symbolic_reports):
+    model, symbolic = symbolic_reports(name)
+    for shape in MODELS[name][2][:2]:
+        same_report(symbolic.subs(H=shape[1], W=shape[2]), from_torch(model, shape))
+
+
+@pytest.fixture(scope="module")
+def resnets():
+    torch.manual_seed(0)
+    built = {"resnet18": torch_resnet((2, 2, 2, 2), False), "resnet50": torch_resnet((3, 4, 6, 3), True)}
+    return {name: (model, from_torch(model, (3, "H", "W"))) for name, model in built.items()}
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_resnets_match_torch_at_five_sizes(name, resnets):
+    model, symbolic = resnets[name]
+    for height, width in ((97, 129), (64, 64), (33, 75), (120, 41), (57, 57)):
+        check(symbolic.subs(H=height, W=width), model, (3, height, width))
+    same_report(symbolic.subs(H=33, W=75), from_torch(model, (3, 33, 75)))
+
+
+def test_resnet50_twin_gives_the_zoo_expressions(resnets):
+    _, bridged = resnets["resnet50"]
+    zoo = analyze(models.resnet50(), (3, "H", "W"))
+    assert bridged.params == zoo.params
+    assert bridged.macs_by_op == zoo.macs_by_op
+    assert bridged.macs - zoo.macs == 0
+    assert bridged.output_shape == zoo.output_shape
+    assert (bridged.receptive_field, bridged.jump) == (zoo.receptive_field, zoo.jump)
+    zoo_rows = {row.path: row for row in zoo.layers if row.kind not in ("Add", "Concat")}
+    for row in bridged.layers:
+        if row.path in zoo_rows:
+            assert row.output_shape == zoo_rows[row.path].output_shape, row.path
+
+
+def test_buffers_are_not_parameters_and_shared_weights_count_once(symbolic_reports):
+    model, report = symbolic_reports("shared")
+    assert [row.path for row in report.layers if row.kind == "Conv2d"] == ["stem", "conv", "conv@1"]
+    assert [row.params for row in report.layers if row.kind == "Conv2d"][1:] == [6 * 6 * 9 + 6, 0]
+    resnet = torch_resnet((2, 2, 2, 2), False)
+    report = from_torch(resnet, (3, 64, 64))
+    assert report.params == sum(p.numel() for p in resnet.parameters())
+    assert sum(b.numel() for b in resnet.buffers()) > 0
+
+
+def test_unknown_operators_are_listed_not_silently_zero():
+    class Rolled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            return torch.fft.fft2(self.conv(x)).abs()
+
+    report = from_torch(Rolled(), (3, 12, 14))
+    assert report.not_counted
+    assert all(name.startswith("aten.") and count >= 1 for name, count in report.not_counted)
+
+
+def test_valid_when_holds_the_trace_conditions(symbolic_reports):
+    _, unet = symbolic_reports("unet")
+    assert unet.valid_when
+    with pytest.raises(SymconvError, match="mod 2|mod 4"):
+        unet.subs(H=37, W=52)
+    _, vit = symbolic_reports("vit")
+    with pytest.raises(SymconvError, match="needs"):
+        vit.subs(H=200, W=200)  # more tokens than the position embedding has
+    model = Branching()
+    report = from_torch(model, (3, "H", "W"))
+    check(report.subs(H=30, W=50), model, (3, 30, 50))
+    with pytest.raises(SymconvError, match="W"):
+        report.subs(H=30, W=30)
+
+
+def test_import_symconv_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, symconv; symconv.from_torch; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_bad_arguments():
+    with pytest.raises(SymconvError, match="module"):
+        from_torch(object(), (3, 8, 8))
+    with pytest.raises(SymconvError, match="input_shape"):
+        from_torch(nn.Conv2d(3, 3, 1), (3, 0, 8))
+    with pytest.raises(SymconvError, match="convention"):
+        from_torch(nn.Conv2d(3, 3, 1), (3, 8, 8), convention="thop")
+    with pytest.raises(SymconvError, match="torch.export failed"):
+        from_torch(nn.Conv2d(4, 3, 1), (3, 8, 8))
