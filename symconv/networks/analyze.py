@@ -180,7 +180,14 @@ def condition_text(condition: Any) -> str:
     """A condition as text: H ≥ 32, H mod 2 = 0."""
     from symconv.render.text import value_text
 
-    relations = {"Eq": "=", "Ne": "≠", "GreaterThan": "≥", "StrictGreaterThan": ">", "LessThan": "≤", "StrictLessThan": "<"}
+    relations = {
+        "Equality": "=",
+        "Unequality": "≠",
+        "GreaterThan": "≥",
+        "StrictGreaterThan": ">",
+        "LessThan": "≤",
+        "StrictLessThan": "<",
+    }
     relation = relations.get(type(condition).__name__)
     if relation is None:
         return str(condition)

@@ -57,7 +57,12 @@ class Op:
     and in torch's own canonical expressions (``torch_shape``, for comparing sizes cheaply)."""
 
     def __init__(
-        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], shape: tuple[Any, ...] | None, torch_shape: tuple[Any, ...]
+        self,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        shape: tuple[Any, ...] | None,
+        torch_shape: tuple[Any, ...],
     ) -> None:
         self.name, self.args, self.kwargs, self.shape, self.torch_shape = name, args, kwargs, shape, torch_shape
 

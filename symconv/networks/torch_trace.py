@@ -135,7 +135,7 @@ def _guards(environment: Any, translator: "Translator") -> list[Any]:
         if isinstance(expression, sympy.Ne) or not expression.free_symbols <= set(translator.mapping):
             continue
         try:
-            known = environment._maybe_evaluate_static(expression)  # torch's own check against the final ranges
+            known = environment._maybe_evaluate_static(expression, axioms=())  # decided by the final ranges alone
         except Exception:  # noqa: BLE001 - a private API: without it every guard is kept
             known = None
         if known is not None and bool(known):
