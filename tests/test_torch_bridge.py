@@ -325,3 +325,58 @@ def test_bad_arguments():
         from_torch(nn.Conv2d(3, 3, 1), (3, 8, 8), convention="thop")
     with pytest.raises(SymconvError, match="torch.export failed"):
         from_torch(nn.Conv2d(4, 3, 1), (3, 8, 8))
+
+
+# ---- the command line -----------------------------------------------------------------------------------
+
+FACTORIES = """
+from torch import nn
+
+
+def small():
+    return nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+
+
+def broken():
+    raise RuntimeError("no weights here")
+
+
+def mismatched():
+    return nn.Conv2d(4, 3, 1)
+"""
+
+
+@pytest.fixture
+def factories(tmp_path, monkeypatch):
+    (tmp_path / "user_factories.py").write_text(FACTORIES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path / "user_factories.py"
+
+
+def test_cli_analyzes_a_torch_factory_from_a_file_or_a_module(factories, capsys):
+    import json
+
+    from symconv.cli.main import main
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+    assert main(["analyze", f"{factories}:small", "--input", "3x33x40", "--format", "json"]) == 0
+    numeric = json.loads(capsys.readouterr().out)
+    shapes, flops = run(model, (3, 33, 40))
+    assert numeric["params"] == sum(p.numel() for p in model.parameters())
+    assert 2 * numeric["macs"] == flops
+    assert main(["analyze", "user_factories:small"]) == 0
+    table = capsys.readouterr().out
+    assert "H" in table and "valid when" in table
+
+
+@pytest.mark.parametrize(
+    "factory, reason", [("broken", "broken() raised RuntimeError: no weights here"), ("mismatched", "torch.export failed")]
+)
+def test_cli_reports_a_failing_factory_in_one_line(factories, capsys, factory, reason):
+    from symconv.cli.main import main
+
+    assert main(["analyze", f"user_factories:{factory}"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: model='user_factories:{factory}'") and reason in error
+    assert len(error.strip().splitlines()) == 1

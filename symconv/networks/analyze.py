@@ -46,13 +46,14 @@ CONVENTION_NOTES: dict[str, str] = {
     "macs": (
         "Convention macs: one multiply-accumulate counts 1; convolution, linear and attention products "
         "are counted, biases, normalisation, activations, pooling and additions are not (torchvision's "
-        "published figures). FLOPs are twice the MACs."
+        "published figures). FLOPs are twice the MACs. Parameters are the learned weights, each counted once; "
+        "buffers such as batch norm's running statistics are not parameters."
     ),
     "fvcore": (
         "Convention fvcore (FlopCountAnalysis, one flop per multiply-accumulate): the MACs of convolution, "
         "linear and attention products, plus 2 per output element of batch norm, 5 per element of layer "
         "and group norm, 1 per input element of adaptive average pooling; activations, max pooling and "
-        "additions count 0."
+        "additions count 0. Parameters are the learned weights, each counted once; buffers are not parameters."
     ),
 }
 
@@ -173,28 +174,9 @@ def _check_conditions(conditions: tuple[Any, ...], mapping: Mapping[Any, Any]) -
     for condition in conditions:
         if condition.xreplace(mapping) == False:  # noqa: E712 - sympy's false is not the object False
             at = ", ".join(f"{symbol}={value}" for symbol, value in mapping.items())
+            from symconv.networks.table import condition_text
+
             raise SymconvError(f"{at}: outside the sizes this report holds for; it needs {condition_text(condition)}")
-
-
-def condition_text(condition: Any) -> str:
-    """A condition as text: H ≥ 32, H mod 2 = 0."""
-    from symconv.render.text import value_text
-
-    relations = {
-        "Equality": "=",
-        "Unequality": "≠",
-        "GreaterThan": "≥",
-        "StrictGreaterThan": ">",
-        "LessThan": "≤",
-        "StrictLessThan": "<",
-    }
-    relation = relations.get(type(condition).__name__)
-    if relation is None:
-        return str(condition)
-    left, right = condition.lhs, condition.rhs
-    if type(left).__name__ == "Mod":
-        return f"{value_text(left.args[0])} mod {value_text(left.args[1])} {relation} {value_text(right)}"
-    return f"{value_text(left)} {relation} {value_text(right)}"
 
 
 def _check_sizes(report: Report, sizes: Mapping[str, Any]) -> None:
@@ -371,7 +353,14 @@ def json_value(value: Any) -> Any:
 
 
 def report_object(report: Report) -> dict[str, Any]:
+    from symconv.networks.table import condition_text
+
     fields = ("path", "kind", "output_shape", "params", "macs", "receptive_field", "jump")
+    extra: dict[str, Any] = {}
+    if report.valid_when:
+        extra["valid_when"] = [condition_text(condition) for condition in report.valid_when]
+    if report.not_counted:
+        extra["not_counted"] = dict(report.not_counted)
     return {
         "convention": report.convention,
         "input_shape": json_value(report.input_shape),
@@ -382,6 +371,7 @@ def report_object(report: Report) -> dict[str, Any]:
         "receptive_field": json_value(report.receptive_field),
         "jump": json_value(report.jump),
         "layers": [{name: json_value(getattr(row, name)) for name in fields} for row in report.layers],
+        **extra,
     }
 
 
@@ -400,7 +390,7 @@ def _sum_tree(values: list[Any]) -> ast.expr:
 
 def report_derivations(report: Report) -> tuple[Any, ...]:
     """The working behind the totals: per-kind totals, each kind's MACs as count × layer value, the sums."""
-    from symconv.networks.table import shape_cell
+    from symconv.networks.table import condition_text, shape_cell
 
     kinds: dict[str, dict[str, Any]] = {}
     for row in report.layers:
@@ -429,6 +419,11 @@ def report_derivations(report: Report) -> tuple[Any, ...]:
         if sum(nonzero.values()) > 1:  # a kind with one counted layer needs no assembly
             blocks.append(Text(f"{kind} layers, grouped by their MACs (number of layers × MACs of one):"))
             blocks.append(derive_expression(weighted_sum(nonzero.values(), nonzero.keys()), lhs=f"MACs_{kind}", unit="MACs"))
+    if report.not_counted:
+        listed = ", ".join(f"{name} ×{count}" for name, count in report.not_counted)
+        blocks.append(Text(f"Not counted (operators without a formula here, so without MACs): {listed}."))
+    if report.valid_when:
+        blocks.append(Text(f"These formulas hold when {', '.join(map(condition_text, report.valid_when))}."))
     params = [values[1] for values in counted.values() if not (isinstance(values[1], int) and values[1] == 0)]
     macs = list(report.macs_by_op.values())
     blocks.append(Text("The totals are the sums over the kinds:"))

@@ -49,10 +49,14 @@ def export(module: Any, input_shape: tuple[Any, ...], sample: tuple[int, ...] | 
         try:
             program = torch.export.export(module, (example,), dynamic_shapes=dynamic_shapes, strict=False)
         except Exception as error:  # noqa: BLE001 - any failure of the user's model is reported by name
-            failures.append(f"at {'×'.join(map(str, sizes))}: {type(error).__name__}: {_first_line(error)}")
+            failures.append((f"{type(error).__name__}: {_first_line(error)}", "×".join(map(str, sizes))))
             continue
         return _trace(program, input_shape)
-    raise SymconvError(f"{type(module).__name__}: torch.export failed {'; '.join(failures)}")
+    reasons: dict[str, list[str]] = {}
+    for reason, at in failures:
+        reasons.setdefault(reason, []).append(at)
+    told = "; ".join(f"at {', '.join(sizes)}: {reason}" for reason, sizes in reasons.items())
+    raise SymconvError(f"{type(module).__name__}: torch.export failed {told}")
 
 
 def _first_line(error: Exception) -> str:
