@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
-from test_models import Inception, torch_resnet  # noqa: E402
+from test_models import Inception, torch_resnet, torch_vit  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
@@ -165,9 +165,15 @@ def run(model, shape):
         for name, module in model.named_modules()
         if name
     ]
-    # The math kernel of attention runs as matrix products, which the flop counter sees; the fused CPU kernel it misses.
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-        model(torch.randn(1, *shape))
+    # The math kernel of attention and MultiheadAttention's slow path run as matrix products, which the flop
+    # counter sees; their fused CPU kernels it misses.
+    fast_path = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+            model(torch.randn(1, *shape))
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fast_path)
     for handle in handles:
         handle.remove()
     return shapes, counter.get_total_flops()
@@ -306,6 +312,32 @@ def test_valid_when_holds_the_trace_conditions(symbolic_reports):
     check(report.subs(H=30, W=50), model, (3, 30, 50))
     with pytest.raises(SymconvError, match="W"):
         report.subs(H=30, W=30)
+
+
+class FusedAttention(nn.Module):
+    """nn.MultiheadAttention without weights returned: the path torch may fuse."""
+
+    def __init__(self):
+        super().__init__()
+        self.patches, self.attention = nn.Conv2d(3, 16, 4, 4), nn.MultiheadAttention(16, 2, batch_first=True)
+
+    def forward(self, x):
+        tokens = self.patches(x).flatten(2).transpose(1, 2)
+        return self.attention(tokens, tokens, tokens, need_weights=False)[0]
+
+
+def test_multihead_attention_and_a_model_that_runs_at_one_token_count():
+    torch.manual_seed(0)
+    vit = torch_vit(32, 8, 1, 2, 16, 32)  # a fixed position embedding: 17 tokens
+    report = from_torch(vit, (3, "H", "W"), sample=(32, 32))
+    for height, width in ((32, 32), (16, 64), (71, 17)):
+        check(report.subs(H=height, W=width), vit, (3, height, width))
+    with pytest.raises(SymconvError, match="= 17"):
+        report.subs(H=40, W=40)
+    fused = FusedAttention()
+    report = from_torch(fused, (3, "H", "W"))
+    for height, width in ((32, 32), (16, 44), (23, 9), (8, 64), (61, 30)):
+        check(report.subs(H=height, W=width), fused, (3, height, width))
 
 
 def test_import_symconv_does_not_import_torch():
