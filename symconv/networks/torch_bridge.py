@@ -81,7 +81,9 @@ class GraphWalk:
             elif node.op == "call_function":
                 self._call(node)
             elif node.op == "output":
-                output = next(value for value in _flat_values(self._resolve(node.args[0])) if isinstance(value, Value))
+                output = next((value for value in _flat_values(self._resolve(node.args[0])) if isinstance(value, Value)), None)
+        if not isinstance(output, Value):
+            raise invalid("module", "forward", "returns no tensor")
         rows = [self._row(group) for group in self.groups.values()]
         unused = [name for name in parameters.values() if name not in self.counted]
         if unused:
@@ -133,7 +135,7 @@ class GraphWalk:
         torch_shapes = [tuple(tensor.shape) for tensor in outputs if hasattr(tensor, "shape")]
         shapes = [tuple(self.translate(size) for size in shape) for shape in torch_shapes]
         args, kwargs = self._resolve(tuple(node.args)), {key: self._resolve(entry) for key, entry in node.kwargs.items()}
-        operation = Op(name, args, kwargs, shapes[0] if shapes else None, torch_shapes[0] if torch_shapes else ())
+        operation = Op(name, args, kwargs, shapes[0] if shapes else (), torch_shapes[0] if torch_shapes else ())
         handler = HANDLERS.get(name)
         if handler is None:
             key = f"{target.namespace}.{name}"
@@ -201,7 +203,7 @@ class GraphWalk:
         else:
             count, rest = 0, fresh
         count += sum(math.prod(tensor.shape) for tensor in rest)
-        self.counted.update(tensor.parameter for tensor in fresh)
+        self.counted.update(tensor.parameter for tensor in fresh if tensor.parameter)
         return count
 
     def _row(self, group: dict[str, Any]) -> Row:

@@ -61,7 +61,7 @@ class Op:
         name: str,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        shape: tuple[Any, ...] | None,
+        shape: tuple[Any, ...],
         torch_shape: tuple[Any, ...],
     ) -> None:
         self.name, self.args, self.kwargs, self.shape, self.torch_shape = name, args, kwargs, shape, torch_shape
@@ -86,7 +86,7 @@ def _flat(values: Any) -> list[Any]:
     return found
 
 
-def _per_axis(value: Any, axes: int, default: int) -> list[Any]:
+def _per_axis(value: Any, axes: int, default: Any) -> list[Any]:
     if value is None or value == [] or value == ():
         return [default] * axes
     if isinstance(value, (list, tuple)):
@@ -341,7 +341,7 @@ def joined_field(op: Op) -> Any:
         return None
     if any(value.torch_shape[-1:] != op.torch_shape[-1:] for value in sources):
         return None  # broadcast along the width: the units see different things
-    return Field.merge([value.field for value in sources])
+    return Field.merge([value.field for value in sources if value.field is not None])
 
 
 def elementwise(op: Op) -> Outcome:

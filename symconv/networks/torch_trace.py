@@ -10,7 +10,7 @@ exactly. Only this module and ``torch_ops`` import torch, and only when called.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from symconv.core.errors import SymconvError, invalid
 from symconv.core.symbols import symbol
@@ -244,7 +244,7 @@ def _ceiling(a: Any, *rest: Any) -> Any:
     return sympy.ceiling(a)
 
 
-_FUNCTIONS = {
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "FloorDiv": _floor_division,
     "CleanDiv": lambda a, b: a / b,
     "CeilDiv": _ceiling_division,
