@@ -340,6 +340,59 @@ def test_multihead_attention_and_a_model_that_runs_at_one_token_count():
         check(report.subs(H=height, W=width), fused, (3, height, width))
 
 
+def _every_path_counts(module):
+    """Max pooling passes one input per window: swapped for average pooling over the same windows, with all
+    weights positive and a positive input, every path from an input pixel to an output unit has a nonzero gradient."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.MaxPool2d):
+            setattr(module, name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding, child.ceil_mode))
+        else:
+            _every_path_counts(child)
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.fill_(0.01)
+    return module.eval()
+
+
+def dependence_spans(model, shape, units):
+    """For each output unit (row, column): the first and last input column its value depends on (autograd)."""
+    spans = []
+    for row, column in units:
+        x = torch.ones(1, *shape, requires_grad=True)
+        model(x)[0, :, row, column].sum().backward()
+        columns = (x.grad[0].abs().sum((0, 1)) > 0).nonzero().flatten()
+        spans.append((int(columns.min()), int(columns.max())))
+    return spans
+
+
+@pytest.mark.parametrize("name", ["unet", "decoder", "dense", "inception", "shared", "resnet18"])
+def test_receptive_fields_are_what_autograd_sees(name):
+    torch.manual_seed(0)
+    if name == "resnet18":
+        model, shape = torch_resnet((2, 2, 2, 2), False), (3, 224, 224)
+        model = nn.Sequential(*list(model.children())[:6])  # up to layer2, whose field (99) fits inside the input
+    else:
+        model, shape = MODELS[name][0](), (MODELS[name][1][0], 96, 96)
+    model = _every_path_counts(model)
+    report = from_torch(model, shape)
+    last = report.layers[-1]
+    assert last.receptive_field == report.receptive_field is not None
+    height, width = last.output_shape[-2:]
+    # Eight neighbouring units cover every kind of unit of a grid upsampled up to 8 times; the ninth is the
+    # first one's kind again, eight units on.
+    units = [(height // 2, width // 2 - 4 + offset) for offset in range(9)]
+    spans = dependence_spans(model, shape, units)
+    assert all(0 < first and last_column < shape[-1] - 1 for first, last_column in spans)  # no border clips the field
+    assert max(b - a + 1 for a, b in spans[:8]) == report.receptive_field
+    assert spans[8][0] - spans[0][0] == 8 * report.jump
+
+
+def test_global_operations_leave_no_receptive_field(symbolic_reports):
+    _, report = symbolic_reports("squeeze_excite")
+    gated = [row for row in report.layers if row.kind == "Mul"]
+    assert gated and all(row.receptive_field is None for row in gated)
+
+
 def test_import_symconv_does_not_import_torch():
     import subprocess
     import sys

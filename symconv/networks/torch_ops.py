@@ -310,13 +310,20 @@ def normalisation(op: Op) -> Outcome:
 
 
 def upsampling(op: Op) -> Outcome:
-    """Nearest-neighbour by a whole factor repeats each unit s times: a transposed window (K = s = factor)."""
+    """Upsampling by a whole factor as a transposed window over the input's units.
+
+    Nearest-neighbour by s repeats each unit s times (K = s, stride s). Linear interpolation by 2
+    without aligned corners reads units ⌊(o − 1)/2⌋ and the next one, which is K = 4, stride 2,
+    padding 1. Other factors and modes are left without a field.
+    """
     x = op.arg(0, "input")
     if x.field is None:
         return Outcome(field=None)
     factor = _whole_ratio(op.torch_shape[-1], x.torch_shape[-1])
     if op.name.startswith("upsample_nearest") and factor is not None:
         return Outcome(field=x.field.transposed(factor, factor))
+    if op.name in ("upsample_bilinear2d", "upsample_linear1d") and factor == 2 and not op.arg(2, "align_corners"):
+        return Outcome(field=x.field.transposed(4, 2, 1))
     return Outcome(field=None)
 
 
