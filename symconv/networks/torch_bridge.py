@@ -105,8 +105,8 @@ class GraphWalk:
         if node.name in _user_inputs(self.trace.program):
             shape = (1, *self.trace.input_shape)
             field = Field.input() if len(shape) in (3, 4) else None
-            return Value(shape, field, True, None, tuple(node.meta["val"].shape))
-        return Value(shape, None, False, parameter, tuple(node.meta["val"].shape))
+            return Value(shape, field, True, None, _expressions(node.meta["val"].shape))
+        return Value(shape, None, False, parameter, _expressions(node.meta["val"].shape))
 
     def _resolve(self, argument: Any) -> Any:
         if isinstance(argument, (list, tuple)):
@@ -132,7 +132,7 @@ class GraphWalk:
             self.values[node.name] = self.translate(value)
             return
         outputs = value if isinstance(value, (tuple, list)) else (value,)
-        torch_shapes = [tuple(tensor.shape) for tensor in outputs if hasattr(tensor, "shape")]
+        torch_shapes = [_expressions(tensor.shape) for tensor in outputs if hasattr(tensor, "shape")]
         shapes = [tuple(self.translate(size) for size in shape) for shape in torch_shapes]
         args, kwargs = self._resolve(tuple(node.args)), {key: self._resolve(entry) for key, entry in node.kwargs.items()}
         operation = Op(name, args, kwargs, shapes[0] if shapes else (), torch_shapes[0] if torch_shapes else ())
@@ -233,6 +233,12 @@ def _total(values: list[Any]) -> Any:
 
 def _batchless(shape: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(shape[1:]) if shape and shape[0] == 1 else tuple(shape)
+
+
+def _expressions(shape: Any) -> tuple[Any, ...]:
+    """torch's sizes as its sympy expressions: compared as expressions, never through a sample's values
+    (comparing SymInts would decide by the sample and record a new guard)."""
+    return tuple(size if isinstance(size, int) else size.node.expr for size in shape)
 
 
 def _is_size(value: Any) -> bool:

@@ -346,8 +346,9 @@ def joined_field(op: Op) -> Any:
         return None
     if any(value.field is None or len(value.shape) != len(sources[0].shape) for value in sources):
         return None
-    if any(value.torch_shape[-1:] != op.torch_shape[-1:] for value in sources):
-        return None  # broadcast along the width: the units see different things
+    # Joined tensors agree in size (torch guarded it) except where one is broadcast from size 1 along the width.
+    if any(value.torch_shape[-1:] == (1,) != op.torch_shape[-1:] for value in sources):
+        return None
     return Field.merge([value.field for value in sources if value.field is not None])
 
 
