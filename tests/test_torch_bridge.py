@@ -275,6 +275,14 @@ def test_resnet50_twin_gives_the_zoo_expressions(resnets):
             assert row.output_shape == zoo_rows[row.path].output_shape, row.path
 
 
+def test_fvcore_convention_counts_what_the_zoo_counts():
+    torch.manual_seed(0)
+    bridged = from_torch(torch_resnet((2, 2, 2, 2), False), (3, "H", "W"), convention="fvcore")
+    zoo = analyze(models.resnet18(), (3, "H", "W"), "fvcore")
+    for height, width in ((97, 129), (64, 64), (33, 75), (120, 41), (224, 224)):
+        assert bridged.subs(H=height, W=width).macs == zoo.subs(H=height, W=width).macs
+
+
 def test_buffers_are_not_parameters_and_shared_weights_count_once(symbolic_reports):
     model, report = symbolic_reports("shared")
     assert [row.path for row in report.layers if row.kind == "Conv2d"] == ["stem", "conv", "conv@1"]
