@@ -401,6 +401,46 @@ def test_global_operations_leave_no_receptive_field(symbolic_reports):
     assert gated and all(row.receptive_field is None for row in gated)
 
 
+class Assorted(nn.Module):
+    """Reflect and circular padding, dilated grouped convolution, group and instance norm, ceil-mode average
+    pooling, pooling to a 3×5 grid, attention written with einsum, stack."""
+
+    def __init__(self):
+        super().__init__()
+        self.reflect = nn.Conv2d(3, 8, 3, padding=1, padding_mode="reflect")
+        self.circular = nn.Conv2d(8, 8, 3, padding=2, dilation=2, padding_mode="circular", groups=2)
+        self.group_norm, self.instance_norm = nn.GroupNorm(2, 8), nn.InstanceNorm2d(8, affine=True)
+        self.pool, self.grid, self.query = nn.AvgPool2d(3, 2, 1, ceil_mode=True), nn.AdaptiveAvgPool2d((3, 5)), nn.Linear(8, 8)
+
+    def forward(self, x):
+        y = self.pool(self.instance_norm(self.group_norm(self.circular(self.reflect(x)))))
+        tokens = y.flatten(2).transpose(1, 2)
+        weights = torch.einsum("bld,bmd->blm", self.query(tokens), tokens).softmax(-1)
+        attended = torch.einsum("blm,bmd->bld", weights, tokens)
+        return attended.mean() + torch.stack([self.grid(y), self.grid(y)], 1).sum(1).mean()
+
+
+class OneDimensional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 5, stride=2, dilation=2, padding=3)
+
+    def forward(self, x):
+        return F.avg_pool1d(F.gelu(self.conv(x)), 3, 2)
+
+
+def test_more_operators_and_one_dimensional_inputs():
+    torch.manual_seed(0)
+    model = Assorted()
+    report = from_torch(model, (3, "H", "W"))
+    for height, width in ((33, 47), (20, 9), (16, 16), (7, 40), (51, 12)):
+        check(report.subs(H=height, W=width), model, (3, height, width))
+    model = OneDimensional()
+    report = from_torch(model, (4, "L"))
+    for length in (7, 8, 33, 70, 101):
+        check(report.subs(L=length), model, (4, length))
+
+
 def test_import_symconv_does_not_import_torch():
     import subprocess
     import sys
