@@ -441,6 +441,27 @@ def test_more_operators_and_one_dimensional_inputs():
         check(report.subs(L=length), model, (4, length))
 
 
+class OffCentre(nn.Module):
+    """Two paths joined unit by unit whose windows do not share a centre: a valid 3×3 convolution and a crop."""
+
+    def __init__(self):
+        super().__init__()
+        self.wide, self.narrow = nn.Conv2d(3, 4, 3), nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        return self.wide(x) + self.narrow(x)[:, :, :-2, :-2]
+
+
+def test_the_report_says_where_fields_stop_and_where_paths_are_off_centre(symbolic_reports):
+    _, report = symbolic_reports("squeeze_excite")
+    assert [note.split(" ")[0] for note in report.field_notes] == ["pool"]
+    _, report = symbolic_reports("inception")
+    assert report.field_notes == ()  # "same" padding keeps every branch centred on the same pixel
+    report = from_torch(OffCentre(), (3, "H", "W"))
+    assert any(note.startswith("add ") and "centred differently" in note for note in report.field_notes)
+    assert "centred differently" in str(report)
+
+
 def test_import_symconv_does_not_import_torch():
     import subprocess
     import sys

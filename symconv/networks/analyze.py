@@ -93,6 +93,8 @@ class Report:
     valid_when: tuple[Any, ...] = ()
     # Operators met but not counted, as (name, number of calls): never silently zero.
     not_counted: tuple[tuple[str, int], ...] = ()
+    # Where the receptive field stops (a global operation) and where joined paths are centred differently.
+    field_notes: tuple[str, ...] = ()
 
     @cached_property
     def symbols(self) -> tuple[Any, ...]:
@@ -124,6 +126,7 @@ class Report:
             self.convention,
             self.valid_when,
             self.not_counted,
+            self.field_notes,
         )
 
     def subs(self, **sizes: Any) -> "Report":
@@ -361,6 +364,8 @@ def report_object(report: Report) -> dict[str, Any]:
         extra["valid_when"] = [condition_text(condition) for condition in report.valid_when]
     if report.not_counted:
         extra["not_counted"] = dict(report.not_counted)
+    if report.field_notes:
+        extra["field_notes"] = list(report.field_notes)
     return {
         "convention": report.convention,
         "input_shape": json_value(report.input_shape),
@@ -422,6 +427,8 @@ def report_derivations(report: Report) -> tuple[Any, ...]:
     if report.not_counted:
         listed = ", ".join(f"{name} ×{count}" for name, count in report.not_counted)
         blocks.append(Text(f"Not counted (operators without a formula here, so without MACs): {listed}."))
+    for note in report.field_notes:
+        blocks.append(Text(f"Receptive field: {note}."))
     if report.valid_when:
         blocks.append(Text(f"These formulas hold when {', '.join(map(condition_text, report.valid_when))}."))
     params = [values[1] for values in counted.values() if not (isinstance(values[1], int) and values[1] == 0)]

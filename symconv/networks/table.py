@@ -59,6 +59,7 @@ def format_table(report: Any) -> str:
     ]
     if report.valid_when:
         summary.append(("valid when", ", ".join(map(condition_text, report.valid_when))))
+    summary += [("", note) for note in report.field_notes]
     if report.not_counted:
         summary.append(("not counted", ", ".join(f"{name} ×{count}" for name, count in report.not_counted)))
     label = max(len(name) for name, _ in summary)

@@ -16,9 +16,11 @@ import math
 from typing import Any
 
 from symconv.core.errors import invalid
+from symconv.core.values import divide, same
 from symconv.networks.analyze import CONVENTIONS, Report, Row, assemble
 from symconv.networks.fields import Field
 from symconv.networks.torch_ops import HANDLERS, Op, Outcome, Value, kind_of
+from symconv.render.text import value_text
 
 # Operators that check or constrain sizes and compute nothing.
 CHECKS = ("_assert", "sym_constrain", "_check", "sym_size", "sym_numel", "sym_stride", "_local_scalar_dense")
@@ -69,6 +71,8 @@ class GraphWalk:
         self.counted: set[str] = set()
         self.not_counted: dict[str, int] = {}
         self.names: dict[str, int] = {}
+        self.notes: list[str] = []
+        self.mixed = False
 
     def report(self) -> Report:
         program = self.trace.program
@@ -96,6 +100,7 @@ class GraphWalk:
             self.convention,
             valid_when=self.trace.conditions,
             not_counted=tuple(self.not_counted.items()),
+            field_notes=tuple(self.notes),
         )
 
     # ---- nodes ------------------------------------------------------------------------------------
@@ -190,9 +195,25 @@ class GraphWalk:
                 "params": [],
                 "macs": [],
             }
+        self._field_notes(path, kind, operation, result)
         group["params"].append(self._parameters(operation, outcome))
         group["macs"].append(outcome.macs)
         group["output"] = result
+
+    def _field_notes(self, path: str, kind: str, operation: Op, result: Value) -> None:
+        """Say where the grid is first mixed away, and where joined paths see windows with different centres."""
+        fields = [tensor.field for tensor in operation.tensors if tensor.source and tensor.field is not None]
+        if fields and result.field is None and not self.mixed:
+            self.mixed = True
+            self.notes.append(
+                f"{path} ({kind}) is the first to mix the whole grid: its units, and all after them, see the whole input"
+            )
+        if len(fields) < 2 or result.field is None or any(field.period != 1 or field.spans[0] is None for field in fields):
+            return
+        centres = list(dict.fromkeys(divide(field.spans[0][0] + field.spans[0][1], 2) for field in fields))
+        if any(not same(centre, centres[0]) for centre in centres[1:]):
+            listed = ", ".join(value_text(centre) for centre in centres)
+            self.notes.append(f"{path} joins paths whose fields are centred differently (unit 0 at input pixels {listed})")
 
     def _parameters(self, operation: Op, outcome: Outcome) -> Any:
         """The formula's count if it claims parameters seen here for the first time; elements of any other new one."""

@@ -244,6 +244,18 @@ def _ceiling(a: Any, *rest: Any) -> Any:
     return sympy.ceiling(a)
 
 
+def _maximum(*arguments: Any) -> Any:
+    import sympy
+
+    return sympy.Max(*arguments)
+
+
+def _minimum(*arguments: Any) -> Any:
+    import sympy
+
+    return sympy.Min(*arguments)
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "FloorDiv": _floor_division,
     "CleanDiv": lambda a, b: a / b,
@@ -258,5 +270,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ToFloat": lambda a: a,
     "TruncToFloat": _floor,
     "Identity": lambda a: a,
+    "Max": _maximum,
+    "Min": _minimum,
     "IntTrueDivision": lambda a, b: a / b,
 }
