@@ -16,8 +16,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument(
         "--input", default=None, help="input size without the batch, e.g. 3x224x224 or 3xHxW (default: the zoo model's own)"
     )
-    analyze.add_argument("--format", choices=FORMATS, default="table")
-    analyze.add_argument("--convention", choices=CONVENTIONS, default="macs", help="what a MAC counts (default: macs)")
+    analyze.add_argument("--format", choices=FORMATS, default="table", help="a text table, JSON, or LaTeX working of the totals")
+    analyze.add_argument("--convention", choices=CONVENTIONS, default="macs", help="what a MAC counts (see README, Conventions)")
     analyze.set_defaults(run=run)
 
 
