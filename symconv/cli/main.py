@@ -84,7 +84,7 @@ def render(solution, form: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from symconv import __version__
+    from symconv.core.version import __version__
 
     parser = _Parser(
         prog="symconv",
