@@ -22,7 +22,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> str:
-    from symconv.networks import analyze, table
+    from symconv.networks import analyze
 
     network, default_shape = load_model(arguments.model)
     shape = default_shape if arguments.input is None else parse_input(arguments.input)
@@ -37,7 +37,9 @@ def run(arguments: argparse.Namespace) -> str:
         from symconv.render import latex_solution
 
         return "\n\n".join(latex_solution.BLOCK_RENDERERS[type(block)](block) for block in analyze.report_derivations(report))
-    return table.format_table(report)
+    from symconv.networks.table import format_table
+
+    return format_table(report)
 
 
 def parse_input(text: str) -> tuple[int | str, ...]:
