@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from xml.sax.saxutils import escape
 
 from symconv.core.derive import Derivation
@@ -72,7 +72,7 @@ def equation_html(equation: Equation) -> str:
     )
 
 
-BLOCK_RENDERERS = {
+BLOCK_RENDERERS: dict[type, Callable[[Any], str]] = {
     Text: lambda block: f"<p>{text_html(block)}</p>",
     Derivation: derivation_html,
     Table: table_html,
