@@ -30,7 +30,7 @@ def solve(params):
 
     shift = k - 1  # entry (i, j) of the valid convolution is entry (i - shift, j - shift) of the correlation
     entries = tuple(
-        (f"({i + shift}, {j + shift})", f"({i}, {j})", convolution[i, j], correlation[i, j], difference[i, j])
+        (f"({i + shift}, {j + shift})", convolution[i, j], correlation[i, j], difference[i, j])
         for i in range(convolution.rows)
         for j in range(convolution.cols)
     )
@@ -56,7 +56,12 @@ def solve(params):
             Equation("K", kernel.tolist()),
             Equation("rot180(K)", turned.tolist()),
             Table(
-                ("$X * K$ at", "$X \\star \\mathrm{rot180}(K)$ at", "$X * K$", "$X \\star \\mathrm{rot180}(K)$", "difference"),
+                (
+                    "$(i, j)$",
+                    "$(X * K)_{i,j}$",
+                    f"$(X \\star \\mathrm{{rot180}}(K))_{{i-{shift},\\,j-{shift}}}$",
+                    "difference",
+                ),
                 entries,
             ),
             Text(

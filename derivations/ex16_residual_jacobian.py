@@ -76,10 +76,10 @@ def solve(params):
             ),
             Table(("blocks $L$", "$(I + J_L) \\ldots (I + J_1)$ multiplied out", "terms", "bare identity present"), tuple(rows)),
             Text(
-                "One of the products is the bare identity. The gradient that reaches the input, "
-                "$\\partial \\text{loss}/\\partial x_0 = \\partial \\text{loss}/\\partial x_L\\, (I + J_L) \\cdots "
-                "(I + J_1)$ (a row vector times the product), therefore contains the upstream gradient "
-                "$\\partial \\text{loss}/\\partial x_L$ itself, passed on unchanged, besides the paths through the branches. "
+                "One of the products is the bare identity. The gradient that reaches the input is the row vector "
+                "$\\partial \\text{loss}/\\partial x_L$ times the product $(I + J_L) \\cdots (I + J_1)$, so it "
+                "contains the upstream gradient $\\partial \\text{loss}/\\partial x_L$ itself, passed on unchanged, "
+                "besides the paths through the branches. "
                 "A plain stack has only the last product $J_L \\cdots J_1$, whose norm is at most "
                 "$\\|J_L\\| \\cdots \\|J_1\\|$ and shrinks geometrically when every factor is small."
             ),
