@@ -28,8 +28,13 @@ def solve(params):
         ),
         answers={"macs": macs.value},
         conclusion=Text(
-            "{macs} MACs, about {mega} million (the chapter's MFLOPs, counting one MAC as one operation).",
-            {"macs": macs.value, "mega": Rounded(Fraction(macs.value, 10**6))},
+            "{macs} MACs: about {mega} MFLOPs counting one multiply-accumulate as one operation, or {mflops} "
+            "MFLOPs counting the multiply and the add separately.",
+            {
+                "macs": macs.value,
+                "mega": Rounded(Fraction(macs.value, 10**6)),
+                "mflops": Rounded(Fraction(2 * macs.value, 10**6)),
+            },
         ),
     )
 

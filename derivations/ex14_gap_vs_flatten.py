@@ -93,8 +93,8 @@ EXERCISE = Exercise(
     question=(
         "A network ends in a {channels}×{height}×{width} feature map and must predict {classes} classes. Compare the "
         "parameters of a fully connected classifier on the flattened map with those of one after global average "
-        "pooling, first in general and then for these numbers, and explain why global average pooling acts as a "
-        "regulariser."
+        "pooling, first in general and then for these numbers, and explain why global average pooling reduces "
+        "overfitting more than the flattened head with the same number of output units."
     ),
     defaults={"channels": 512, "height": 7, "width": 7, "classes": 1000},
     solve=solve,

@@ -2,6 +2,7 @@
 
 import ast
 import re
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -118,6 +119,12 @@ def _solution_with(prose):
 def test_the_symbol_check_catches_an_undefined_group_count():
     assert undefined_symbols(_solution_with("Every output channel has one filter per input channel.")) == [("params", "g")]
     assert undefined_symbols(_solution_with("With $g$ groups each filter sees $C_{\\text{in}}/g$ channels.")) == []
+
+
+def test_a_definition_after_the_formula_comes_too_late():
+    late = _solution_with("Every output channel has one filter per input channel.")
+    late = replace(late, blocks=(*late.blocks, Text("Here $g$ is the number of groups.")))
+    assert undefined_symbols(late) == [("params", "g")]
 
 
 def test_an_index_defines_its_family_but_not_a_different_symbol():
