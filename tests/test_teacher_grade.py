@@ -134,6 +134,10 @@ def test_an_index_defines_its_family_but_not_a_different_symbol():
     assert family("r_{l-1}") == family("r_l") == "r" and family(r"P_{\text{stack}}") is None
 
 
+def parameters(module):
+    return sum(p.numel() for p in module.parameters())
+
+
 def test_depthwise_separable_ratios_are_torchs_and_equal_the_closed_form(solve_json):
     answers = solve_json(10)["answers"]
     kernel, c_in, c_out = 3, 64, 128
@@ -141,11 +145,23 @@ def test_depthwise_separable_ratios_are_torchs_and_equal_the_closed_form(solve_j
     separable = torch.nn.Sequential(
         torch.nn.Conv2d(c_in, c_in, kernel, padding=1, groups=c_in, bias=False), torch.nn.Conv2d(c_in, c_out, 1, bias=False)
     )
-    standard_params = sum(p.numel() for p in standard.parameters())
-    separable_params = sum(p.numel() for p in separable.parameters())
+    standard_params, separable_params = parameters(standard), parameters(separable)
     assert (standard_params, separable_params) == (73728, 8768)
     exact = symconv.solve(10).answers
     assert exact["params_ratio"] == Fraction(standard_params, separable_params)
     closed_form = Fraction(kernel**2 * c_out, kernel**2 + c_out)
     assert exact["params_ratio"] == exact["macs_ratio"] == closed_form
     assert round(answers["params_ratio"], 1) == 8.4
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "kernel", "size"), [(16, 32, 5, 7), (96, 64, 3, 14), (512, 512, 5, 28)])
+def test_depthwise_separable_ratios_for_other_layers(c_in, c_out, kernel, size):
+    answers = (
+        symconv.exercise(10).solution(in_channels=c_in, out_channels=c_out, kernel_size=kernel, out_h=size, out_w=size).answers
+    )
+    standard = torch.nn.Conv2d(c_in, c_out, kernel, bias=False)
+    separable = torch.nn.Sequential(
+        torch.nn.Conv2d(c_in, c_in, kernel, groups=c_in, bias=False), torch.nn.Conv2d(c_in, c_out, 1, bias=False)
+    )
+    assert answers["params_ratio"] == Fraction(parameters(standard), parameters(separable))
+    assert answers["params_ratio"] == answers["macs_ratio"] == Fraction(kernel**2 * c_out, kernel**2 + c_out)
