@@ -21,12 +21,12 @@ def normalise(values):
 WITHOUT_NORMALISATION = (
     "Why a plain network needs small steps. Write layer $l$ as $x_l = \\phi(W_l x_{l-1})$ with weight "
     "matrix $W_l$ and a ReLU $\\phi$. A ReLU passes a scale through ($\\phi(a z) = a\\,\\phi(z)$ for $a > 0$), "
-    "so multiplying $W_l$ by $a$ multiplies every activation above layer $l$ by $a$, and the scales of the "
+    "so (biases aside) multiplying $W_l$ by $a$ multiplies every activation above layer $l$ by $a$, and the scales of the "
     "layers multiply: the output grows like the product of the per-layer factors. Backpropagation runs the "
     "same product the other way, $\\partial L/\\partial x_{l-1} = W_l^T D_l\\, \\partial L/\\partial x_l$ "
     "with $D_l$ the diagonal of ReLU slopes, so the gradient reaching a layer is scaled by the weights of all "
-    "layers above it. A gradient step that changes every layer's scale by 10% changes the output of a "
-    "20-layer stack by up to $1.1^{20} \\approx 6.7$ times; the larger activations bring larger gradients, "
+    "layers above it. A gradient step that changes every layer's scale by 10% can change the output of "
+    "a 20-layer stack by a factor of $1.1^{20} \\approx 6.7$; the larger activations bring larger gradients, "
     "the next step is larger still, and training can diverge. The learning rate must therefore stay small "
     "enough for the most sensitive layer, and the deeper the network the smaller that is."
 )
