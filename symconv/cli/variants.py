@@ -1,4 +1,4 @@
-"""Commands ``symconv variants`` (exam sets with solutions, answer key and Moodle quiz) and ``symconv stress``.
+"""Commands ``symconv variants`` (exam sets with solutions, answer key, Moodle and Canvas quizzes) and ``symconv stress``.
 
 Everything is generated in memory first, so bad input stops the run before any file exists; files are
 then written to a scratch folder beside the output, compiled there, and moved into place.
@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from symconv.core.errors import invalid
 
-FORMATS = ("latex", "pdf", "json", "moodle")
+FORMATS = ("latex", "pdf", "json", "moodle", "canvas")
 TITLE = "Convolutional networks: exercise variants"
 
 
@@ -120,14 +120,15 @@ def run_variants(arguments: argparse.Namespace) -> str:
         notes.append("latexmk not found: PDFs skipped")
     if arguments.students is not None:
         notes += shared_variants(drawn, len(students))
-    if "moodle" in formats:
-        asked = {
-            variant.exercise.number: model.main_answer(variant.exercise, solution.answers).name for variant, solution in worked
-        }
-        notes.append(
-            "moodle.xml asks for one answer per variant: "
-            + ", ".join(f"{name} (exercise {number})" for number, name in asked.items())
-        )
+    asked = {variant.exercise.number: model.main_answer(variant.exercise, solution.answers).name for variant, solution in worked}
+    for form, name in (("moodle", "moodle.xml"), ("canvas", "canvas.zip")):
+        if form in formats:
+            notes.append(
+                f"{name} asks for one answer per variant: "
+                + ", ".join(f"{answer} (exercise {number})" for number, answer in asked.items())
+            )
+    if "canvas" in formats and arguments.students is None:
+        notes.append(f"canvas.zip: each exercise is a question group that draws one of its {count} variants for each student")
     return "\n".join(notes)
 
 
@@ -147,7 +148,7 @@ def shared_variants(drawn: Sequence[Any], students: int) -> list[str]:
 
 def build_documents(
     worked: Sequence[tuple[Any, Any]], seed: int, pins: dict, formats: Sequence[str], by_student: bool
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """The text of every requested file, by file name."""
     documents = {}
     if "latex" in formats or "pdf" in formats:
@@ -157,6 +158,8 @@ def build_documents(
         documents["key.json"] = key_document(worked, seed, pins)
     if "moodle" in formats:
         documents["moodle.xml"] = moodle_document(worked, seed)
+    if "canvas" in formats:
+        documents["canvas.zip"] = canvas_document(worked, seed, by_student)
     return documents
 
 
@@ -240,7 +243,46 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
     return render_quiz(list(categories.values()))
 
 
-def write_all(out: Path, documents: dict[str, str], compile_pdfs: bool) -> list[Path]:
+def canvas_document(worked: Sequence[tuple[Any, Any]], seed: int, by_student: bool) -> bytes:
+    """One Canvas quiz per student (their variants), or one for the class drawing one variant per exercise."""
+    from symconv.render import canvas
+    from symconv.teaching.variants import main_answer
+
+    sets: dict[Any, dict[int, list]] = {}  # student (None for a class set) -> exercise number -> questions
+    titles = {}
+    for variant, solution in worked:
+        exercise = variant.exercise
+        asked = main_answer(exercise, solution.answers)
+        question = canvas.Question(
+            ident=variant.id,
+            title=f"{exercise.number}. {exercise.title} — {_heading(variant)}",
+            heading=f"Exercise {exercise.number} — {_heading(variant)}",
+            solution=solution,
+            parts=(canvas.Part(asked.prompt, asked.value(solution.answers)),),
+        )
+        sets.setdefault(variant.student, {}).setdefault(exercise.number, []).append(question)
+        titles[exercise.number] = f"Exercise {exercise.number}. {exercise.title}"
+    quizzes = []
+    for student, by_exercise in sets.items():
+        # Canvas draws questions of a group independently: only single-item variants can be drawn one per student.
+        draw = not by_student and all(len(q.parts) == 1 for questions in by_exercise.values() for q in questions)
+        groups = tuple(
+            canvas.Group(titles[number], tuple(questions), 1 if draw else None) for number, questions in by_exercise.items()
+        )
+        who = f"{student.label()}: " if student is not None else ""
+        held = "one variant of each exercise, drawn for each student" if draw else "every variant below"
+        quizzes.append(
+            canvas.Quiz(
+                key=",".join(question.ident for group in groups for question in group.questions),
+                title=f"{who}{TITLE} (seed {seed})",
+                description=f"{who}{held}.",
+                groups=groups,
+            )
+        )
+    return canvas.render_package(quizzes, f"{TITLE} (seed {seed})")
+
+
+def write_all(out: Path, documents: dict[str, str | bytes], compile_pdfs: bool) -> list[Path]:
     """Write the documents (and compile the PDFs) in a scratch folder, then move each file into ``out``."""
     import os
     import shutil
