@@ -289,6 +289,10 @@ def read_roster(path: Path) -> list[Student]:
             raise invalid("--students", str(path), f"line {line} has {len(row)} fields where the header has {len(header)}")
         if any(ord(character) < 32 and character != "\t" for cell in row for character in cell):
             raise invalid("--students", str(path), f"line {line} contains a control character")
+        # Beyond the control characters, XML 1.0 forbids only these two (and surrogates, which UTF-8 cannot hold).
+        forbidden = sorted({character for cell in row for character in cell if character in "\ufffe\uffff"})
+        if forbidden:
+            raise invalid("--students", str(path), f"line {line} contains U+{ord(forbidden[0]):04X}, a character XML forbids")
         student = Student(row[id_column].strip(), row[name_column].strip() if name_column is not None else "")
         if not student.id:
             raise invalid("--students", str(path), f"line {line} has an empty id")
