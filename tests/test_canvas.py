@@ -318,3 +318,33 @@ def test_a_roster_name_xml_cannot_hold_stops_the_run(name, message, tmp_path, ca
     )
     assert error.startswith("error: --students=") and message in error
     assert not out.exists()
+
+
+def test_an_answer_of_several_numbers_becomes_one_item_per_number(tmp_path):
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / "ex01_matrix.py").write_text(
+        "from fractions import Fraction\n"
+        "from symconv import Exercise, Text, Worked\n"
+        "from symconv.teaching.domains import IntRange, MainAnswer\n\n"
+        "def solve(params):\n"
+        "    n = params['n']\n"
+        "    answers = {'output': [[n, Fraction(n, 3)], [n + 1, -n]]}\n"
+        "    return Worked(blocks=(Text('Fill the matrix.'),), answers=answers, conclusion=Text('done'))\n\n"
+        "EXERCISE = Exercise(number=1, title='A matrix', question='Fill a matrix from {n}.', defaults={'n': 2}, solve=solve,\n"
+        "                    domains={'n': IntRange(2, 9)}, main_answer=MainAnswer('output', 'the output $Y$'))\n"
+    )
+    argv = ("--derivations", folder, "variants", "--seed", "1", "-n", "2", "--format", "json,canvas", "--out", tmp_path)
+    assert call(*argv) == 0
+    package = Package((tmp_path / "canvas.zip").read_bytes())
+    key = json.loads((tmp_path / "key.json").read_text())
+    items = package.items()
+    expected = [entry for variant in key["variants"] for row in variant["answers"]["output"] for entry in row]
+    assert len(items) == len(expected) == 8
+    for item, value in zip(items, expected):
+        exact, lowest, highest = bounds(item)
+        assert float(exact) == value and float(lowest) <= value <= float(highest)
+    prompts = ["".join(html(item.findtext(f"{QTI}presentation/{QTI}material/{QTI}mattext")).itertext()) for item in items]
+    assert [prompt.rsplit("position ", 1)[1] for prompt in prompts[:4]] == ["(1, 1).", "(1, 2).", "(2, 1).", "(2, 2)."]
+    # The parts of one variant stay together: no question group draws among them.
+    assert all(root.find(f".//{QTI}selection_ordering") is None for root in package.assessments())

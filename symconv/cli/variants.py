@@ -118,17 +118,18 @@ def run_variants(arguments: argparse.Namespace) -> str:
     notes = [f"wrote {path}" for path in written]
     if "pdf" in formats and not any(path.suffix == ".pdf" for path in written):
         notes.append("latexmk not found: PDFs skipped")
+    if "canvas" in formats:
+        notes += canvas_notes(worked, count, by_student=arguments.students is not None)
     if arguments.students is not None:
         notes += shared_variants(drawn, len(students))
-    asked = {variant.exercise.number: model.main_answer(variant.exercise, solution.answers).name for variant, solution in worked}
-    for form, name in (("moodle", "moodle.xml"), ("canvas", "canvas.zip")):
-        if form in formats:
-            notes.append(
-                f"{name} asks for one answer per variant: "
-                + ", ".join(f"{answer} (exercise {number})" for number, answer in asked.items())
-            )
-    if "canvas" in formats and arguments.students is None:
-        notes.append(f"canvas.zip: each exercise is a question group that draws one of its {count} variants for each student")
+    if "moodle" in formats:
+        asked = {
+            variant.exercise.number: model.main_answer(variant.exercise, solution.answers).name for variant, solution in worked
+        }
+        notes.append(
+            "moodle.xml asks for one answer per variant: "
+            + ", ".join(f"{name} (exercise {number})" for number, name in asked.items())
+        )
     return "\n".join(notes)
 
 
@@ -243,6 +244,56 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
     return render_quiz(list(categories.values()))
 
 
+def canvas_notes(worked: Sequence[tuple[Any, Any]], count: int, by_student: bool) -> list[str]:
+    from symconv.teaching.variants import main_answer
+
+    asked, items = {}, []
+    for variant, solution in worked:
+        main = main_answer(variant.exercise, solution.answers)
+        items.append(len(canvas_parts(main, main.value(solution.answers))))
+        several = f", {items[-1]} items" if items[-1] > 1 else ""
+        asked[variant.exercise.number] = f"{main.name} (exercise {variant.exercise.number}{several})"
+    notes = ["canvas.zip asks for one answer per variant: " + ", ".join(asked.values())]
+    if draws_one_variant(by_student, items):
+        notes.append(f"canvas.zip: each exercise is a question group that draws one of its {count} variants for each student")
+    return notes
+
+
+def draws_one_variant(by_student: bool, items_per_variant: Sequence[int]) -> bool:
+    """A class quiz draws one variant of each exercise for each student, when every variant is one item.
+
+    (Canvas draws the items of a group independently, so the parts of one variant could not be kept together.)
+    """
+    return not by_student and all(items == 1 for items in items_per_variant)
+
+
+def canvas_parts(asked: Any, value: Any) -> tuple[Any, ...]:
+    """One Canvas item per number: a single answer as it is, a list or matrix entry by entry.
+
+    An answer of several numbers that names them (``labels()``) asks for each by its name; entries
+    of a matrix or a pair are asked for by their position.
+    """
+    from symconv.core.values import exact
+    from symconv.render.canvas import Part
+
+    if not isinstance(value, (list, tuple)):
+        return (Part(asked.prompt, exact(value)),)
+    labels = asked.labels() if callable(getattr(asked, "labels", None)) else ()
+    parts = []
+    for prompt, entries in zip(labels, value) if labels else [(asked.prompt, value)]:
+        for position, entry in _entries(entries, ()):
+            where = f": the entry at position ({', '.join(str(index + 1) for index in position)})" if position else ""
+            parts.append(Part(prompt + where, exact(entry)))
+    return tuple(parts)
+
+
+def _entries(value: Any, position: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
+    """The numbers of a nested list with their positions in it."""
+    if not isinstance(value, (list, tuple)):
+        return [(position, value)]
+    return [found for index, entry in enumerate(value) for found in _entries(entry, (*position, index))]
+
+
 def canvas_document(worked: Sequence[tuple[Any, Any]], seed: int, by_student: bool) -> bytes:
     """One Canvas quiz per student (their variants), or one for the class drawing one variant per exercise."""
     from symconv.render import canvas
@@ -258,24 +309,27 @@ def canvas_document(worked: Sequence[tuple[Any, Any]], seed: int, by_student: bo
             title=f"{exercise.number}. {exercise.title} — {_heading(variant)}",
             heading=f"Exercise {exercise.number} — {_heading(variant)}",
             solution=solution,
-            parts=(canvas.Part(asked.prompt, asked.value(solution.answers)),),
+            parts=canvas_parts(asked, asked.value(solution.answers)),
         )
         sets.setdefault(variant.student, {}).setdefault(exercise.number, []).append(question)
         titles[exercise.number] = f"Exercise {exercise.number}. {exercise.title}"
     quizzes = []
     for student, by_exercise in sets.items():
-        # Canvas draws questions of a group independently: only single-item variants can be drawn one per student.
-        draw = not by_student and all(len(q.parts) == 1 for questions in by_exercise.values() for q in questions)
+        draw = draws_one_variant(by_student, [len(q.parts) for questions in by_exercise.values() for q in questions])
         groups = tuple(
             canvas.Group(titles[number], tuple(questions), 1 if draw else None) for number, questions in by_exercise.items()
         )
         who = f"{student.label()}: " if student is not None else ""
-        held = "one variant of each exercise, drawn for each student" if draw else "every variant below"
+        if student is not None:
+            description = f"The exercise variants of {student.label()}, seed {seed}."
+        else:
+            held = "One variant of each exercise, drawn for each student" if draw else "Every variant of each exercise"
+            description = f"{held}, seed {seed}."
         quizzes.append(
             canvas.Quiz(
                 key=",".join(question.ident for group in groups for question in group.questions),
                 title=f"{who}{TITLE} (seed {seed})",
-                description=f"{who}{held}.",
+                description=description,
                 groups=groups,
             )
         )
