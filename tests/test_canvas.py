@@ -348,3 +348,15 @@ def test_an_answer_of_several_numbers_becomes_one_item_per_number(tmp_path):
     assert [prompt.rsplit("position ", 1)[1] for prompt in prompts[:4]] == ["(1, 1).", "(1, 2).", "(2, 1).", "(2, 2)."]
     # The parts of one variant stay together: no question group draws among them.
     assert all(root.find(f".//{QTI}selection_ordering") is None for root in package.assessments())
+
+
+def test_every_parametrised_exercise_exports_with_well_formed_html(tmp_path):
+    # Any LaTeX command the MathML converter does not know would stop this run with its name.
+    assert call("variants", "--seed", "31", "-n", "2", "--format", "json,canvas", "--out", tmp_path) == 0
+    package = Package((tmp_path / "canvas.zip").read_bytes())
+    key = json.loads((tmp_path / "key.json").read_text())
+    assert len(package.items()) == len(key["variants"])
+    for item in package.items():
+        question = html(item.findtext(f"{QTI}presentation/{QTI}material/{QTI}mattext"))
+        assert "Enter " in "".join(question.itertext())
+        assert html(feedback_html(item)).find(f".//{MATHML}math") is not None
