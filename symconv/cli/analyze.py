@@ -16,13 +16,13 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument(
         "--input", default=None, help="input size without the batch, e.g. 3x224x224 or 3xHxW (default: the zoo model's own)"
     )
-    analyze.add_argument("--format", choices=FORMATS, default="table")
-    analyze.add_argument("--convention", choices=CONVENTIONS, default="macs", help="what a MAC counts (default: macs)")
+    analyze.add_argument("--format", choices=FORMATS, default="table", help="a text table, JSON, or LaTeX working of the totals")
+    analyze.add_argument("--convention", choices=CONVENTIONS, default="macs", help="what a MAC counts (see README, Conventions)")
     analyze.set_defaults(run=run)
 
 
 def run(arguments: argparse.Namespace) -> str:
-    from symconv.networks import analyze, table
+    from symconv.networks import analyze
 
     network, default_shape = load_model(arguments.model)
     shape = default_shape if arguments.input is None else parse_input(arguments.input)
@@ -37,7 +37,9 @@ def run(arguments: argparse.Namespace) -> str:
         from symconv.render import latex_solution
 
         return "\n\n".join(latex_solution.BLOCK_RENDERERS[type(block)](block) for block in analyze.report_derivations(report))
-    return table.format_table(report)
+    from symconv.networks.table import format_table
+
+    return format_table(report)
 
 
 def parse_input(text: str) -> tuple[int | str, ...]:

@@ -21,7 +21,7 @@ def add_command(commands: Any) -> None:
     variants = commands.add_parser(
         "variants", help="fresh numbers for every exam or student, with solutions, key and Moodle quiz"
     )
-    variants.add_argument("--seed", type=int, required=True)
+    variants.add_argument("--seed", type=int, required=True, help="the same seed gives the same variants (required)")
     variants.add_argument(
         "-n", type=int, default=None, help="variants of each exercise (per student with --students; default 1 there)"
     )
@@ -29,18 +29,24 @@ def add_command(commands: Any) -> None:
     variants.add_argument(
         "--students", type=Path, default=None, help="CSV roster with an id column (name optional): one set per student"
     )
-    variants.add_argument("--out", type=Path, default=Path("output/variants"))
+    variants.add_argument("--out", type=Path, default=Path("output/variants"), help="the folder the files are written to")
     variants.add_argument("--format", default="latex,json,moodle", help=f"comma-separated, from {','.join(FORMATS)}")
     variants.add_argument(
-        "--param", action="append", default=[], metavar="NAME=VALUE", help="pin a parameter in every chosen exercise that has it"
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin a parameter in every chosen exercise that has it (repeatable; default: none pinned)",
     )
     variants.set_defaults(run=run_variants)
 
     stress = commands.add_parser("stress", help="ranges, rejection rate, duplicates and cost of an exercise's variants")
-    stress.add_argument("exercise", type=int)
-    stress.add_argument("-n", type=int, default=1000)
-    stress.add_argument("--seed", type=int, default=0)
-    stress.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    stress.add_argument("exercise", type=int, help="its number, as symconv list shows it")
+    stress.add_argument("-n", type=int, default=1000, help="how many variants to draw")
+    stress.add_argument("--seed", type=int, default=0, help="the random seed")
+    stress.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="pin a parameter (repeatable; default: none pinned)"
+    )
     stress.set_defaults(run=run_stress)
 
 

@@ -14,9 +14,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any, Callable, Mapping
 
-from symconv.core.derive import derive_expression, weighted_sum
 from symconv.core.errors import SymconvError, invalid
-from symconv.core.solution import Table, Text
 from symconv.core.transform import constant
 from symconv.core.values import exact, is_sympy
 from symconv.formulas.layers import elementwise_macs
@@ -357,6 +355,8 @@ def _sum_tree(values: list[Any]) -> ast.expr:
 
 def report_derivations(report: Report) -> tuple[Any, ...]:
     """The working behind the totals: per-kind totals, each kind's MACs as count × layer value, the sums."""
+    from symconv.core.derive import derive_expression, weighted_sum  # the working is built only when asked for
+    from symconv.core.solution import Table, Text
     from symconv.networks.table import shape_cell
 
     kinds: dict[str, dict[str, Any]] = {}
