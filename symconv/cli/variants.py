@@ -156,8 +156,8 @@ def shared_variants(drawn: Sequence[Any], students: int) -> list[str]:
 def build_documents(
     worked: Sequence[tuple[Any, Any]], seed: int, pins: dict, formats: Sequence[str], by_student: bool
 ) -> dict[str, str | bytes]:
-    """The text of every requested file, by file name."""
-    documents = {}
+    """The content of every requested file (text, or bytes for a zip), by file name."""
+    documents: dict[str, str | bytes] = {}
     if "latex" in formats or "pdf" in formats:
         documents["questions.tex"] = questions_document(worked, seed, by_student)
         documents["solutions.tex"] = solutions_document(worked, seed, by_student)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from symconv.core.derive import Derivation
 from symconv.core.solution import Equation, Solution, Table, Text, fill_prose
@@ -54,10 +54,11 @@ class HtmlWriter:
         """Figures as their plain-text drawing (HTML feedback has no TikZ)."""
         from symconv.render import text
 
-        return f"<pre>{html.escape(text.BLOCK_RENDERERS[type(figure)](figure), quote=False)}</pre>"
+        drawing = cast(Callable[[Any], str], text.BLOCK_RENDERERS[type(figure)])
+        return f"<pre>{html.escape(drawing(figure), quote=False)}</pre>"
 
     def block(self, block: Any) -> str:
-        renderers = {
+        renderers: dict[type, Callable[[Any], str]] = {
             Text: lambda text: f"<p>{self.text(text)}</p>",
             Derivation: self.derivation,
             Table: self.table,
