@@ -61,6 +61,10 @@ def test_what_the_cells_show(executed):
     macs = outputs_of(shown["report.macs"], "text/plain")[0]
     assert "H" in macs and "W" in macs and "floor" in macs
     assert "Answer" in outputs_of(shown["symconv.solve(1)"], "text/latex")[0]
+    # Solutions and reports mix prose, tables and mathematics: notebooks get them as Markdown as well.
+    for source in ("symconv.solve(1)", "report"):
+        (markdown,) = outputs_of(shown[source], "text/markdown")
+        assert "$$" in markdown
 
 
 def test_the_networks_closed_form_at_32_by_32_is_what_torch_counts(executed):
