@@ -320,7 +320,7 @@ def test_a_roster_name_xml_cannot_hold_stops_the_run(name, message, tmp_path, ca
     assert not out.exists()
 
 
-def test_an_answer_of_several_numbers_becomes_one_item_per_number(tmp_path):
+def test_an_answer_of_several_numbers_becomes_one_item_per_number(tmp_path, capsys):
     folder = tmp_path / "exercises"
     folder.mkdir()
     (folder / "ex01_matrix.py").write_text(
@@ -336,6 +336,7 @@ def test_an_answer_of_several_numbers_becomes_one_item_per_number(tmp_path):
     )
     argv = ("--derivations", folder, "variants", "--seed", "1", "-n", "2", "--format", "json,canvas", "--out", tmp_path)
     assert call(*argv) == 0
+    assert "canvas.zip holds every variant: exercise 1 asks several numbers" in capsys.readouterr().out
     package = Package((tmp_path / "canvas.zip").read_bytes())
     key = json.loads((tmp_path / "key.json").read_text())
     items = package.items()
@@ -355,7 +356,9 @@ def test_every_parametrised_exercise_exports_with_well_formed_html(tmp_path):
     assert call("variants", "--seed", "31", "-n", "2", "--format", "json,canvas", "--out", tmp_path) == 0
     package = Package((tmp_path / "canvas.zip").read_bytes())
     key = json.loads((tmp_path / "key.json").read_text())
-    assert len(package.items()) == len(key["variants"])
+    # Every variant is asked for, by one item or (several numbers) by more.
+    titles = [item.get("title") for item in package.items()]
+    assert {title.rsplit("variant ", 1)[1] for title in titles} == {entry["id"] for entry in key["variants"]}
     for item in package.items():
         question = html(item.findtext(f"{QTI}presentation/{QTI}material/{QTI}mattext"))
         assert "Enter " in "".join(question.itertext())

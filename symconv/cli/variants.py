@@ -253,15 +253,20 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
 def canvas_notes(worked: Sequence[tuple[Any, Any]], count: int, by_student: bool) -> list[str]:
     from symconv.teaching.variants import main_answer
 
-    asked, items = {}, []
+    asked, items, several = {}, [], {}
     for variant, solution in worked:
         main = main_answer(variant.exercise, solution.answers)
         items.append(len(canvas_parts(main, main.value(solution.answers))))
-        several = f", {items[-1]} items" if items[-1] > 1 else ""
-        asked[variant.exercise.number] = f"{main.name} (exercise {variant.exercise.number}{several})"
+        if items[-1] > 1:
+            several[variant.exercise.number] = None
+        parts = f", {items[-1]} items" if items[-1] > 1 else ""
+        asked[variant.exercise.number] = f"{main.name} (exercise {variant.exercise.number}{parts})"
     notes = ["canvas.zip asks for one answer per variant: " + ", ".join(asked.values())]
     if draws_one_variant(by_student, items):
         notes.append(f"canvas.zip: each exercise is a question group that draws one of its {count} variants for each student")
+    elif not by_student and count > 1:
+        which = f"exercises {', '.join(map(str, several))} ask" if len(several) > 1 else f"exercise {next(iter(several))} asks"
+        notes.append(f"canvas.zip holds every variant: {which} several numbers, which a question group cannot keep together")
     return notes
 
 
