@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from symconv.networks.nn import Layer
 
 FORMATS = ("table", "json", "latex")
 CONVENTIONS = ("macs", "fvcore")
@@ -60,7 +64,7 @@ def parse_input(text: str) -> tuple[int | str, ...]:
     return tuple(shape)
 
 
-def load_model(spec: str) -> tuple[object, tuple[object, ...] | None]:
+def load_model(spec: str) -> tuple[Layer, tuple[object, ...] | None]:
     """A zoo model with its own input size, or the network returned by ``function`` in a Python file."""
     from symconv.networks import models
 
@@ -72,7 +76,7 @@ def load_model(spec: str) -> tuple[object, tuple[object, ...] | None]:
     return _from_file(spec), None
 
 
-def _from_file(spec: str) -> object:
+def _from_file(spec: str) -> Layer:
     import importlib.util
     from pathlib import Path
 

@@ -64,7 +64,9 @@ def run_formulas(arguments: argparse.Namespace) -> str:
     from symconv.formulas.catalogue import catalogue
 
     def meaning(function) -> str:
-        return inspect.getdoc(function).splitlines()[0].replace("``", "")
+        doc = inspect.getdoc(function)
+        assert doc is not None  # every formula and identity is documented
+        return doc.splitlines()[0].replace("``", "")
 
     def call(function) -> str:
         parameters = inspect.signature(function).parameters.values()

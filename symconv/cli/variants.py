@@ -253,7 +253,9 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
 def canvas_notes(worked: Sequence[tuple[Any, Any]], count: int, by_student: bool) -> list[str]:
     from symconv.teaching.variants import main_answer
 
-    asked, items, several = {}, [], {}
+    asked: dict[int, str] = {}
+    items: list[int] = []
+    several: dict[int, None] = {}  # exercises asking several numbers, in order
     for variant, solution in worked:
         main = main_answer(variant.exercise, solution.answers)
         items.append(len(canvas_parts(main, main.value(solution.answers))))

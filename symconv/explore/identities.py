@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from symconv.core.derive import Derivation, Step, derive, general
 from symconv.core.errors import invalid
@@ -258,7 +258,7 @@ def leading_term(expression: Any, variables: tuple[Any, ...]) -> Any:
     )
 
 
-IDENTITIES = {
+IDENTITIES: dict[str, Callable[..., Identity]] = {
     "stacked_receptive_field": stacked_receptive_field,
     "stack_versus_single": stack_versus_single,
     "depthwise_separable_ratio": depthwise_separable_ratio,

@@ -291,7 +291,7 @@ def compile_exact(expressions: list[Any], symbols: tuple[Any, ...]) -> Callable[
         names[temporary] = temporary.name
         lines.append(f"    {temporary.name} = {_python(expression, names)}")
     lines.append(f"    return ({''.join(_python(expression, names) + ', ' for expression in reduced)})")
-    namespace = {"Fraction": Fraction, "floor": math.floor, "ceil": math.ceil}
+    namespace: dict[str, Any] = {"Fraction": Fraction, "floor": math.floor, "ceil": math.ceil}
     exec(compile("\n".join(lines), "<symconv report>", "exec"), namespace)
     return namespace["evaluate"]
 

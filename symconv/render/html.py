@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, Callable, cast
+from typing import Any, Callable
 
 from symconv.core.derive import Derivation
 from symconv.core.solution import Equation, Solution, Table, Text, fill_prose
@@ -54,8 +54,7 @@ class HtmlWriter:
         """Figures as their plain-text drawing (HTML feedback has no TikZ)."""
         from symconv.render import text
 
-        drawing = cast(Callable[[Any], str], text.BLOCK_RENDERERS[type(figure)])
-        return f"<pre>{html.escape(drawing(figure), quote=False)}</pre>"
+        return f"<pre>{html.escape(text.BLOCK_RENDERERS[type(figure)](figure), quote=False)}</pre>"
 
     def block(self, block: Any) -> str:
         renderers: dict[type, Callable[[Any], str]] = {

@@ -283,7 +283,8 @@ def read_roster(path: Path) -> list[Student]:
     if "id" not in header:
         raise invalid("--students", str(path), f"the header row {rows[0][1]} has no 'id' column")
     id_column, name_column = header.index("id"), header.index("name") if "name" in header else None
-    students, first_line = [], {}
+    students: list[Student] = []
+    first_line: dict[str, int] = {}
     for line, row in rows[1:]:
         if len(row) != len(header):
             raise invalid("--students", str(path), f"line {line} has {len(row)} fields where the header has {len(header)}")
