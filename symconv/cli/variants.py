@@ -230,26 +230,6 @@ def key_document(worked: Sequence[tuple[Any, Any]], seed: int, pins: dict) -> st
     return json.dumps(key, ensure_ascii=False, indent=2) + "\n"
 
 
-def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
-    from symconv.render.moodle import NumericalQuestion, render_quiz
-    from symconv.teaching.variants import main_answer
-
-    categories: dict[int, tuple[tuple[str, ...], list]] = {}
-    for variant, solution in worked:
-        exercise = variant.exercise
-        asked = main_answer(exercise, solution.answers)
-        path = (f"symconv seed {seed}", f"Exercise {exercise.number}. {exercise.title}")
-        question = NumericalQuestion(
-            name=f"{exercise.number}. {exercise.title} — {_heading(variant)}",
-            heading=f"Exercise {exercise.number} — {_heading(variant)}",
-            solution=solution,
-            prompt=asked.prompt,
-            answer=asked.value(solution.answers),
-        )
-        categories.setdefault(exercise.number, (path, []))[1].append(question)
-    return render_quiz(list(categories.values()))
-
-
 def canvas_notes(worked: Sequence[tuple[Any, Any]], count: int, by_student: bool) -> list[str]:
     from symconv.teaching.variants import main_answer
 
@@ -347,6 +327,26 @@ def canvas_document(worked: Sequence[tuple[Any, Any]], seed: int, by_student: bo
             )
         )
     return canvas.render_package(quizzes, f"{TITLE} (seed {seed})")
+
+
+def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
+    from symconv.render.moodle import NumericalQuestion, render_quiz
+    from symconv.teaching.variants import main_answer
+
+    categories: dict[int, tuple[tuple[str, ...], list]] = {}
+    for variant, solution in worked:
+        exercise = variant.exercise
+        asked = main_answer(exercise, solution.answers)
+        path = (f"symconv seed {seed}", f"Exercise {exercise.number}. {exercise.title}")
+        question = NumericalQuestion(
+            name=f"{exercise.number}. {exercise.title} — {_heading(variant)}",
+            heading=f"Exercise {exercise.number} — {_heading(variant)}",
+            solution=solution,
+            prompt=asked.prompt,
+            answer=asked.value(solution.answers),
+        )
+        categories.setdefault(exercise.number, (path, []))[1].append(question)
+    return render_quiz(list(categories.values()))
 
 
 def write_all(out: Path, documents: dict[str, str | bytes], compile_pdfs: bool) -> list[Path]:
