@@ -18,6 +18,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
+from html import escape as escape_html
 from typing import Any, Sequence
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element, SubElement
@@ -105,10 +106,8 @@ MATHML = HtmlWriter(inline_math=mathml, display_math=lambda tex: f"<div>{mathml(
 
 
 def question_html(question: Question, part: Part) -> str:
-    from html import escape
-
     return (
-        f"<p><strong>{escape(question.heading, quote=False)}</strong></p>\n"
+        f"<p><strong>{escape_html(question.heading, quote=False)}</strong></p>\n"
         f"<p>{MATHML.prose(question.solution.question)}</p>\n<p>Enter {MATHML.prose(part.prompt)}.</p>"
     )
 
