@@ -211,30 +211,42 @@ def test_a_roster_gives_each_student_a_quiz_of_their_own(tmp_path):
 # --- the same structure as text2qti's ---------------------------------------------------------------------------
 
 
+STRUCTURAL_TEXTS = {f"{QTI}{tag}" for tag in ("fieldlabel", "setvar", "selection_number", "points_per_item")}
+
+
 def shape(element):
-    """An element's tags, attribute names and structural attribute values, without its texts and identifiers."""
+    """An element's tags, attributes and structural texts (metadata labels, scores), without content or identifiers."""
     named = {"ident", "title", "identifier", "identifierref", "href"}
     attributes = tuple(sorted((name, "" if name in named else value) for name, value in element.attrib.items()))
-    return (element.tag, attributes, tuple(shape(node) for node in element))
+    text = element.text.strip() if element.tag in STRUCTURAL_TEXTS and element.text else ""
+    return (element.tag, attributes, text, tuple(shape(node) for node in element))
 
 
-def test_items_have_the_structure_text2qti_writes_for_a_numerical_question_with_feedback():
+def text2qti_package(source):
     from text2qti.config import Config
     from text2qti.qti import QTI as Text2qti
     from text2qti.quiz import Quiz
 
-    source = "Quiz title: T\nQuiz description: D\n\n1.  What is the mean?\n... Worked solution.\n=   2.5 +- 0.0025\n"
-    reference = Text2qti(Quiz(source, config=Config()))
-    their_item = ElementTree.fromstring(reference.assessment).find(f".//{QTI}item")
+    return Text2qti(Quiz(source, config=Config()))
+
+
+def numerical_question(ident, value):
     from symconv.core.solution import Solution, Text
 
-    solution = Solution(1, "t", "What is the mean?", {}, (Text("Worked."),), {"x": 1}, Text("done"))
-    question = canvas.Question("1-a", "title", "heading", solution, (canvas.Part("the mean", Fraction(5, 2)),))
-    quiz = canvas.Quiz("key", "T", "D", (canvas.Group("Exercise 1", (question,)),))
+    solution = Solution(1, "t", "What is it?", {}, (Text("Worked."),), {"x": value}, Text("done"))
+    return canvas.Question(ident, "title", "heading", solution, (canvas.Part("it", value),))
+
+
+def test_items_have_the_structure_text2qti_writes_for_a_numerical_question_with_feedback():
+    source = "Quiz title: T\nQuiz description: D\n\n1.  What is the mean?\n... Worked solution.\n=   2.5 +- 0.0025\n"
+    reference = text2qti_package(source)
+    their_item = ElementTree.fromstring(reference.assessment).find(f".//{QTI}item")
+    quiz = canvas.Quiz("key", "T", "D", (canvas.Group("Exercise 1", (numerical_question("1-a", Fraction(5, 2)),)),))
     files = canvas.package_files([quiz], "T")
     ours = [ElementTree.fromstring(text) for name, text in files.items() if name.endswith(".xml")]
     our_item = next(root for root in ours if root.tag == f"{QTI}questestinterop").find(f".//{QTI}item")
     assert shape(our_item) == shape(their_item)
+    assert [float(bound) for bound in bounds(our_item)] == [float(bound) for bound in bounds(their_item)]  # 2.5 ± 0.1 %
     # The quiz settings we write are settings text2qti writes too, and the manifest's resources have its types.
     their_meta = ElementTree.fromstring(reference.assessment_meta)
     our_meta = next(root for root in ours if root.tag == f"{META}quiz")
@@ -244,6 +256,17 @@ def test_items_have_the_structure_text2qti_writes_for_a_numerical_question_with_
     assert [shape(node) for node in our_manifest.find(f"{MANIFEST}resources")] == [
         shape(node) for node in their_manifest.find(f"{MANIFEST}resources")
     ]
+
+
+def test_a_drawing_group_has_the_structure_text2qti_writes_for_a_question_group():
+    group = "GROUP\npick: 1\npoints per question: 1\n\n1.  What?\n... W.\n=   5\n\n2.  What else?\n... W.\n=   6\n\nEND_GROUP\n"
+    reference = text2qti_package("Quiz title: T\nQuiz description: D\n\n" + group)
+    questions = (numerical_question("1-a", 5), numerical_question("1-b", 6))
+    quiz = canvas.Quiz("key", "T", "D", (canvas.Group("Exercise 1", questions, pick=1),))
+    (assessment,) = [
+        text for name, text in canvas.package_files([quiz], "T").items() if not name.endswith(("meta.xml", "manifest.xml"))
+    ]
+    assert shape(ElementTree.fromstring(assessment)) == shape(ElementTree.fromstring(reference.assessment))
 
 
 @pytest.mark.parametrize(
