@@ -1,5 +1,6 @@
 """The student's notebook examples/explore.ipynb, run top to bottom in a Jupyter kernel as a student would."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,8 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "explore.ipynb"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "examples" / "explore.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +89,15 @@ def test_the_networks_closed_form_at_32_by_32_is_what_torch_counts(executed):
     with FlopCounterMode(display=False) as counter:
         net(torch.zeros(1, 3, 32, 32))
     assert int(macs) == counter.get_total_flops() // 2  # torch counts a multiply-accumulate as two FLOPs
+
+
+def test_the_readme_excerpt_is_a_cell_and_its_output(executed):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    number, source, shown = re.search(
+        r"^In \[(\d+)\]: (.*?)\nOut\[\1\]: (.*?)\n```", readme, flags=re.MULTILINE | re.DOTALL
+    ).groups()
+    cell = code_cells(executed)[int(number) - 1]
+    assert [line.strip() for line in source.split("\n")] == cell.source.split("\n")
+    (plain,) = outputs_of(cell, "text/plain")
+    # The working as typeset, in its plain-text form: every line of the display after the heading.
+    assert [line.strip() for line in shown.split("\n")] == [line.strip() for line in plain.split("\n")[1:]]
