@@ -11,6 +11,7 @@ the same quizzes give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -87,6 +88,7 @@ class Quiz:
 _UNKNOWN_COMMAND = re.compile(r"<mi>(\\[A-Za-z]+)</mi>")
 
 
+@functools.lru_cache(maxsize=4096)  # prose and tables repeat their symbols across variants: most calls are repeats
 def mathml(tex: str, display: str = "inline") -> str:
     """``tex`` as a MathML ``<math>`` element; a command the converter does not know is an error, not raw text."""
     from latex2mathml.converter import convert
