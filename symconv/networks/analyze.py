@@ -158,6 +158,10 @@ class Report:
 
         return "\n\n".join(markdown.BLOCK_RENDERERS[type(block)](block) for block in report_derivations(self))
 
+    def _repr_markdown_(self) -> str:
+        """The same Markdown, offered as Markdown: notebooks then render its tables and headings too."""
+        return self._repr_latex_()
+
 
 def _check_sizes(report: Report, sizes: Mapping[str, Any]) -> None:
     """A symbolic report evaluated where some layer would have no output at all is an error."""

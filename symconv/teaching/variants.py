@@ -270,6 +270,11 @@ def read_roster(path: Path) -> list[Student]:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise invalid("--students", str(path), f"cannot be read: {error}") from None
+    # Beyond the control characters (refused per row below), XML 1.0 forbids only these two in a name.
+    forbidden = re.search("[\ufffe\uffff]", text)
+    if forbidden:
+        line = text.count("\n", 0, forbidden.start()) + 1
+        raise invalid("--students", str(path), f"line {line} contains U+{ord(forbidden.group()):04X}, a character XML forbids")
     reader = csv.reader(io.StringIO(text))
     try:  # (line number, fields) of every row that is not blank
         rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
