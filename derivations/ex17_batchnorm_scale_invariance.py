@@ -14,8 +14,11 @@ def normalise(values):
     import sympy
 
     mean = sympy.Add(*values) / len(values)
-    variance = sympy.Add(*((value - mean) ** 2 for value in values)) / len(values)
-    return sympy.Matrix([(value - mean) / sympy.sqrt(variance) for value in values])
+    # factor_terms pulls a common factor (the scale a) out of each deviation and of the variance, so that
+    # sqrt(a²V) = a·sqrt(V) and the cancellation happens as the expressions are built
+    centred = [sympy.factor_terms(value - mean) for value in values]
+    variance = sympy.factor_terms(sympy.Add(*(deviation**2 for deviation in centred)) / len(values))
+    return sympy.Matrix([deviation / sympy.sqrt(variance) for deviation in centred])
 
 
 WITHOUT_NORMALISATION = (
@@ -55,17 +58,18 @@ def solve(params):
 
     plain = normalise(list(inputs * weights))
     scaled = normalise(list(inputs * (scale * weights)))
-    # factor_terms pulls a out of each sum and square root, which is all these cancellations need
-    # (a general simplification gets there too, fifteen times slower).
-    scale_gap = (scaled - plain).applyfunc(sympy.factor_terms)
+    scale_gap = scaled - plain
 
     # The loss depends on the weights only through the normalised outputs y_b; locally it is Σ g_b y_b.
     loss = (upstream.T * plain)[0]
     slope = gradient(loss, weights)
-    at_scaled = slope.xreplace({weight: scale * weight for weight in weights})
-    gradient_gap = (at_scaled - slope / scale).applyfunc(sympy.factor_terms)
+    # the chain rule: the gradient of L(aw) with respect to w is a times the gradient of L taken at aw
+    loss_at_scaled = (upstream.T * scaled)[0]
+    at_scaled = (slope if loss_at_scaled == loss else gradient(loss_at_scaled, weights)) / scale
+    gradient_gap = at_scaled - slope / scale
     ratio = sympy.factor_terms(at_scaled[0] / slope[0])
-    radial = sympy.cancel(sympy.together((weights.T * slope)[0]))
+    # Euler's relation: w·∇L is the derivative of L(aw) in a (at a = 1), and L(aw) does not involve a
+    radial = sympy.diff(loss_at_scaled, scale)
     step = derive(effective_learning_rate, eta, ratio, scale, lhs="eta_eff", unit="")
 
     return Worked(
