@@ -18,6 +18,11 @@ MAC_CONVENTION = (
     "Convention: one multiply-accumulate (MAC) counts 1; biases are not counted. FLOPs, if one counts "
     "the multiply and the add separately, are twice the MACs."
 )
+GROUPS_NOTE = (
+    "In the general formula $g$ is the number of groups the channels are split into: each output channel reads "
+    "$C_{\\text{in}}/g$ of the input channels, and $g$ must divide $C_{\\text{in}}$ (and $C_{\\text{out}}$), so the floor "
+    "is exact. Every convolution here is an ordinary one, $g = 1$, so $\\lfloor C_{\\text{in}}/g \\rfloor = C_{\\text{in}}$."
+)
 NO_BIAS = "Biases are left out, as the comparison is about the weights; each layer maps $C$ channels to $C$."
 
 

@@ -1,0 +1,77 @@
+"""Teacher-grade answers of exercises 18-34 against what torch computes and counts."""
+
+from fractions import Fraction
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+import symconv
+from symconv.teaching import exercises, variants
+
+META = "meta"
+BRANCHES = ("branch_1x1", "reduce_3x3", "branch_3x3", "reduce_5x5", "branch_5x5", "pool_proj")
+
+
+class InceptionModule(nn.Module):
+    """GoogLeNet's module in plain torch: four size-keeping branches concatenated by channel (no biases)."""
+
+    def __init__(self, c_in, one, r3, three, r5, five, pool, kernel_size=5):
+        super().__init__()
+        conv = dict(bias=False, device=META)
+        self.one = nn.Conv2d(c_in, one, 1, **conv)
+        self.three = nn.Sequential(nn.Conv2d(c_in, r3, 1, **conv), nn.Conv2d(r3, three, 3, padding=1, **conv))
+        self.five = nn.Sequential(
+            nn.Conv2d(c_in, r5, 1, **conv), nn.Conv2d(r5, five, kernel_size, padding=kernel_size // 2, **conv)
+        )
+        self.pool = nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(c_in, pool, 1, **conv))
+
+    def forward(self, x):
+        return torch.cat([self.one(x), self.three(x), self.five(x), self.pool(x)], dim=1)
+
+
+def macs_and_shape(module, shape):
+    """Multiply-accumulates as torch's FlopCounterMode counts them (2 FLOPs each), and the output shape."""
+    with FlopCounterMode(display=False) as counter:
+        out = module(torch.zeros(shape, device=META))
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0
+    return flops // 2, tuple(out.shape)
+
+
+def check_inception_cost(params, answers):
+    c, k, n = params["channels"], params["kernel_size"], params["size"]
+    module = InceptionModule(c, *(params[name] for name in BRANCHES), kernel_size=k)
+    module_macs, (_, c_out, h, w) = macs_and_shape(module, (1, c, n, n))
+    single = nn.Conv2d(c, c_out, k, padding=k // 2, bias=False, device=META)
+    single_macs, single_shape = macs_and_shape(single, (1, c, n, n))
+    assert (h, w) == (n, n) and single_shape == (1, c_out, n, n)
+    assert answers["macs_module"] == module_macs
+    assert answers["macs_single"] == single_macs
+    assert answers["module_out_channels"] == c_out
+    assert Fraction(answers["module_saving"]) == Fraction(single_macs, module_macs)
+    return Fraction(single_macs, module_macs)
+
+
+def test_inception_module_against_one_5x5_convolution():
+    """The chapter's case: C_in = C_out = 256 on GoogLeNet's 28×28 map, about nine times cheaper."""
+    solution = symconv.solve(21)
+    assert solution.params["channels"] == 256 and solution.params["kernel_size"] == 5
+    saving = check_inception_cost(solution.params, solution.answers)
+    assert solution.answers["module_out_channels"] == 256
+    assert 9 < saving < 10
+
+
+def test_inception_module_3a_matches_the_published_operations():
+    """GoogLeNet's Table 1 lists 128M operations for module 3a (192 input channels at 28×28)."""
+    solution = symconv.solve(21, channels=192)
+    macs, _ = macs_and_shape(InceptionModule(192, 64, 96, 128, 16, 32, 32), (1, 192, 28, 28))
+    assert solution.answers["macs_module"] == macs
+    assert round(macs / 1e6) == 128
+
+
+def test_inception_cost_variants_against_torch():
+    for variant in variants.sample(exercises.get(21), seed=5, count=12):
+        answers = variant.solution().answers
+        assert answers["module_out_channels"] == variant.params["channels"]
+        check_inception_cost(variant.params, answers)
