@@ -75,3 +75,25 @@ def test_inception_cost_variants_against_torch():
         answers = variant.solution().answers
         assert answers["module_out_channels"] == variant.params["channels"]
         check_inception_cost(variant.params, answers)
+
+
+class BiasedInception(InceptionModule):
+    """The same module with biases, as GoogLeNet has them (for parameter counts)."""
+
+    def __init__(self, c_in, one, r3, three, r5, five, pool):
+        super().__init__(c_in, one, r3, three, r5, five, pool)
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                module.bias = nn.Parameter(torch.zeros(module.out_channels, device=META))
+
+
+def test_inception_trace_with_the_chapters_256_input_channels():
+    solution = symconv.solve(20)
+    p, answers = solution.params, solution.answers
+    assert p["in_channels"] == 256
+    widths = [p[name] for name in ("branch_1x1", "reduce_3x3", "branch_3x3", "reduce_5x5", "branch_5x5", "pool_proj")]
+    module = BiasedInception(256, *widths)
+    macs, shape = macs_and_shape(module, (1, 256, p["size"], p["size"]))
+    assert shape == (1, answers["out_channels"], 28, 28) == (1, 256, 28, 28)
+    assert answers["params"] == sum(parameter.numel() for parameter in module.parameters())
+    assert answers["macs"] == macs  # FlopCounterMode leaves the bias additions out, as the convention does
