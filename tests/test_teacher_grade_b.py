@@ -97,3 +97,20 @@ def test_inception_trace_with_the_chapters_256_input_channels():
     assert shape == (1, answers["out_channels"], 28, 28) == (1, 256, 28, 28)
     assert answers["params"] == sum(parameter.numel() for parameter in module.parameters())
     assert answers["macs"] == macs  # FlopCounterMode leaves the bias additions out, as the convention does
+
+
+def test_transfer_learning_phases_with_200_images_per_class():
+    from test_architecture_exercises import resnet50
+
+    solution = symconv.solve(30)
+    answers = solution.answers
+    assert solution.params["images_per_class"] == 200 and answers["images"] == 200 * solution.params["classes"]
+    network = resnet50(classes=solution.params["classes"])
+    network.requires_grad_(False)
+    network[-1].requires_grad_(True)
+    assert answers["trainable_params_phase1"] == sum(p.numel() for p in network.parameters() if p.requires_grad)
+    for block in network[-6:-3]:  # stage 4: the last three bottleneck blocks, before pooling, flatten and head
+        block.requires_grad_(True)
+    assert answers["trainable_params_stage4"] == sum(p.numel() for p in network.parameters() if p.requires_grad)
+    network.requires_grad_(True)
+    assert answers["trainable_params_phase2"] == sum(p.numel() for p in network.parameters())
