@@ -114,3 +114,13 @@ def test_transfer_learning_phases_with_200_images_per_class():
     assert answers["trainable_params_stage4"] == sum(p.numel() for p in network.parameters() if p.requires_grad)
     network.requires_grad_(True)
     assert answers["trainable_params_phase2"] == sum(p.numel() for p in network.parameters())
+
+
+def test_vit_small_is_compared_like_with_like():
+    from test_architecture_exercises import ViT
+
+    answers = symconv.solve(34).answers
+    small = ViT(224, 16, 384, 12, 1536, 1000, heads=6)
+    assert small(torch.zeros(1, 3, 224, 224, device=META)).shape == (1, 1000)
+    assert answers["vit_small_params"] == sum(p.numel() for p in small.parameters())
+    assert answers["vit_small_params"] < answers["resnet50_params"] < answers["vit_params"]
