@@ -117,9 +117,9 @@ def solve(params):
             ),
             position,
             Text(
-                "Each of the $L = {depth}$ encoder blocks has two LayerNorms, self-attention and an MLP of width $D_{\\text{mlp}} = {mlp}$ ({D} → {mlp} → {D}), all with biases; "
+                "Each of the $L = {depth}$ encoder blocks has two LayerNorms, self-attention and an MLP of width $D_{\\text{mlp}} = {width}$ ({D} → {width} → {D}), all with biases; "
                 "attention projects to queries, keys and values ($D \\to 3D$) and back ($D \\to D$), however many heads share them:",
-                {"depth": depth, "D": D, "mlp": params["mlp_hidden"]},
+                {"depth": depth, "D": D, "width": params["mlp_hidden"]},
             ),
             layernorm,
             attention,
