@@ -124,3 +124,16 @@ def test_vit_small_is_compared_like_with_like():
     assert small(torch.zeros(1, 3, 224, 224, device=META)).shape == (1, 1000)
     assert answers["vit_small_params"] == sum(p.numel() for p in small.parameters())
     assert answers["vit_small_params"] < answers["resnet50_params"] < answers["vit_params"]
+
+
+def test_depthwise_cost_grows_linearly_with_width():
+    """Exercise 22's depthwise ratio r²·w, evaluated, equals the MAC ratio torch counts."""
+    from symconv.core.derive import Derivation
+
+    ratio = next(b for b in symconv.solve(22).blocks if isinstance(b, Derivation) and b.lhs == "ratio_depthwise").value
+    for c, k, size, w, r in [(3, 3, 5, 2, 3), (8, 5, 7, 3, 2), (1, 1, 4, 4, 1)]:
+        base, _ = macs_and_shape(nn.Conv2d(c, c, k, padding=k // 2, groups=c, device=META), (1, c, size, size))
+        wide = nn.Conv2d(w * c, w * c, k, padding=k // 2, groups=w * c, device=META)
+        scaled, _ = macs_and_shape(wide, (1, w * c, r * size, r * size))
+        values = {symbol: {"w": w, "r": r}[symbol.name] for symbol in ratio.free_symbols}
+        assert ratio.subs(values) == Fraction(scaled, base)
