@@ -137,3 +137,30 @@ def test_depthwise_cost_grows_linearly_with_width():
         scaled, _ = macs_and_shape(wide, (1, w * c, r * size, r * size))
         values = {symbol: {"w": w, "r": r}[symbol.name] for symbol in ratio.free_symbols}
         assert ratio.subs(values) == Fraction(scaled, base)
+
+
+def test_focal_loss_derivation_steps_agree_with_autograd():
+    """Both lines of exercise 23's derivative (product rule, closed form) give torch's gradient."""
+    from symconv.core.solution import Equation
+
+    steps = [b.value for b in symconv.solve(23).blocks if isinstance(b, Equation) and b.lhs == "dFL/dp_t"]
+    assert len(steps) == 2
+    for p_value, gamma, alpha in [(0.1, 2, 1.0), (0.5, 2, 0.25), (0.9, 3, 1.0), (0.3, 0, 1.0)]:
+        p = torch.tensor(p_value, dtype=torch.float64, requires_grad=True)
+        loss = -alpha * (1 - p) ** gamma * torch.log(p)
+        (slope,) = torch.autograd.grad(loss, p)
+        for step in steps:
+            values = {symbol: {"p_t": p_value, "gamma": gamma, "alpha_t": alpha}[symbol.name] for symbol in step.free_symbols}
+            assert abs(float(step.subs(values)) - slope.item()) < 1e-12
+
+
+def test_focal_loss_swamping_table_against_torch():
+    """The summed cross-entropy and focal loss of the easy anchors and the hard examples, as torch computes them."""
+    from symconv.core.solution import Table
+
+    table = next(b for b in symconv.solve(23).blocks if isinstance(b, Table) and b.header[0] == "examples")
+    for _, count, p_t, summed_ce, summed_fl in table.rows:
+        p = torch.full((count,), float(p_t), dtype=torch.float64)
+        ce = torch.nn.functional.binary_cross_entropy(p, torch.ones_like(p), reduction="sum")
+        assert abs(float(summed_ce.value) - ce.item()) < 1e-6 * ce.item()
+        assert abs(float(summed_fl.value) - (ce * (1 - float(p_t)) ** 2).item()) < 1e-6 * ce.item()
