@@ -164,3 +164,24 @@ def test_focal_loss_swamping_table_against_torch():
         ce = torch.nn.functional.binary_cross_entropy(p, torch.ones_like(p), reduction="sum")
         assert abs(float(summed_ce.value) - ce.item()) < 1e-6 * ce.item()
         assert abs(float(summed_fl.value) - (ce * (1 - float(p_t)) ** 2).item()) < 1e-6 * ce.item()
+
+
+def vgg16_conv5_3(ceil_mode):
+    """VGG-16's convolutional part up to conv5_3 in plain torch (the fifth pool left out, as in Faster R-CNN)."""
+    layers, channels = [], 3
+    for block, (convs, width) in enumerate(((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))):
+        for _ in range(convs):
+            layers += [nn.Conv2d(channels, width, 3, padding=1, device=META), nn.ReLU()]
+            channels = width
+        if block < 4:
+            layers.append(nn.MaxPool2d(2, 2, ceil_mode=ceil_mode))
+    return nn.Sequential(*layers)
+
+
+def test_faster_rcnn_feature_map_under_both_pooling_rules():
+    answers = symconv.solve(24).answers
+    image = torch.zeros(1, 3, 600, 1000, device=META)
+    for ceil_mode, key in ((False, "feature_map"), (True, "feature_map_ceil")):
+        _, _, h, w = vgg16_conv5_3(ceil_mode)(image).shape
+        assert answers[key] == [h, w]
+    assert answers["feature_map_ceil"] == [38, 63]  # Ren et al. 2015: "≈ 60 × 40" positions for a 1000×600 image
