@@ -185,3 +185,15 @@ def test_faster_rcnn_feature_map_under_both_pooling_rules():
         _, _, h, w = vgg16_conv5_3(ceil_mode)(image).shape
         assert answers[key] == [h, w]
     assert answers["feature_map_ceil"] == [38, 63]  # Ren et al. 2015: "≈ 60 × 40" positions for a 1000×600 image
+
+
+def test_unet_figure_joins_each_skip_to_the_upsampled_map():
+    """Exercise 27's figure: a skip runs from the encoder map (568) to the up-sampled decoder map (392), not 388."""
+    from symconv.core.solution import Levels
+
+    solution = symconv.solve(27)
+    figure = next(b for b in solution.blocks if isinstance(b, Levels))
+    joined = [(figure.nodes[a][0], figure.nodes[b][0]) for a, b in figure.links]
+    answers = solution.answers
+    assert joined == [(f"{skip}²", f"{up}²") for skip, up in zip(answers["skip_sizes"], answers["upsampled_sizes"])]
+    assert joined[0] == ("568²", "392²")
