@@ -197,3 +197,23 @@ def test_unet_figure_joins_each_skip_to_the_upsampled_map():
     answers = solution.answers
     assert joined == [(f"{skip}²", f"{up}²") for skip, up in zip(answers["skip_sizes"], answers["upsampled_sizes"])]
     assert joined[0] == ("568²", "392²")
+
+
+def test_atrous_branch_field_in_cells_and_in_input_pixels():
+    """Exercise 28 by backpropagation: one output of the dilated 3×3 touches 9 cells across 37, and, behind a
+    stride-16 layer, 9 input pixels spread over 577."""
+    answers = symconv.solve(28).answers
+    dilated = nn.Conv2d(1, 1, 3, dilation=18, bias=False)
+    nn.init.ones_(dilated.weight)
+    cells = torch.zeros(1, 1, 37, 37, requires_grad=True)
+    (grad,) = torch.autograd.grad(dilated(cells).sum(), cells)
+    rows, cols = grad[0, 0].nonzero(as_tuple=True)
+    assert dilated(cells).shape[-2:] == (1, 1) and len(rows) == answers["weighted_cells"] == 9
+    assert cols.max() - cols.min() + 1 == answers["receptive_field"] == 37
+    strided = nn.Sequential(nn.Conv2d(1, 1, 1, stride=16, bias=False), dilated)
+    nn.init.ones_(strided[0].weight)
+    image = torch.zeros(1, 1, 577, 577, requires_grad=True)
+    (grad,) = torch.autograd.grad(strided(image).sum(), image)
+    rows, cols = grad[0, 0].nonzero(as_tuple=True)
+    assert strided(image).shape[-2:] == (1, 1) and len(rows) == 9
+    assert cols.max() - cols.min() + 1 == answers["input_span"] == 577
