@@ -217,3 +217,16 @@ def test_atrous_branch_field_in_cells_and_in_input_pixels():
     rows, cols = grad[0, 0].nonzero(as_tuple=True)
     assert strided(image).shape[-2:] == (1, 1) and len(rows) == 9
     assert cols.max() - cols.min() + 1 == answers["input_span"] == 577
+
+
+def test_clip_zero_shot_is_a_weight_matrix_on_the_normalised_image_embedding():
+    solution = symconv.solve(31)
+    p = solution.params
+    texts = torch.tensor(p["text_embeddings"], dtype=torch.float64)
+    image = torch.tensor(p["image_embedding"], dtype=torch.float64)
+    weights = p["logit_scale"] * torch.nn.functional.normalize(texts, dim=1)  # 3×4, one row per class prompt
+    probabilities = torch.softmax(weights @ torch.nn.functional.normalize(image, dim=0), dim=0)
+    found = solution.answers["probabilities"]
+    assert weights.shape == (3, 4)
+    for name, probability in zip(("dog", "cat", "car"), probabilities.tolist()):
+        assert abs(found[name] - probability) < 1e-12
