@@ -132,7 +132,7 @@ def solve(params):
             anchors,
             Text(
                 "The original Caffe model pooled with the ceiling instead, keeping a last, partial window, and gets "
-                '{ch}×{cw} cells and {ceil_anchors} anchors; that is the paper\'s "roughly 20,000 (≈ 60 × 40 × 9)" '
+                "{ch}×{cw} cells and {ceil_anchors} anchors; that is the paper's “roughly 20,000 (≈ 60 × 40 × 9)” "
                 "for a 1000×600 image (Ren et al. 2015). The proposal network evaluates them all in one pass of two "
                 "small convolutions over features the detector computes anyway, so proposals cost about 10 ms per "
                 "image where Selective Search, which the Fast R-CNN detector used before, took about 2 s on a CPU: "
