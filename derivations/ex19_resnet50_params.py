@@ -53,21 +53,24 @@ def solve(params):
             ),
             Text(CONV_BN_CONVENTION),
             Text(
-                "Stem: a 7×7 convolution from the 3 colour channels, its BatchNorm, then a 3×3 max pool (no "
-                "parameters). " + GROUPS_NOTE
+                "Stem: a $K \\times K$ = 7×7 convolution from the $C_{\\text{in}}$ = 3 colour channels to "
+                "$C_{\\text{out}}$ = {stem} channels, its BatchNorm, then a 3×3 max pool (no parameters). " + GROUPS_NOTE,
+                {"stem": stem_channels},
             ),
             derive(conv_params, 3, stem_channels, 7, bias=False, lhs="P_conv1"),
             derive(batchnorm_params, stem_channels, lhs="P_bn1"),
             *stage_blocks,
             Text(
-                "Head: global average pooling (no parameters) and a fully connected layer to {classes} classes.",
-                {"classes": classes},
+                "Head: global average pooling (no parameters) and a fully connected layer from $F_{\\text{in}}$ = "
+                "{features} pooled features to $F_{\\text{out}}$ = {classes} classes.",
+                {"classes": classes, "features": features},
             ),
             derive(linear_params, features, classes, lhs="P_fc"),
             counts_table(counts),
             total,
             Text(
-                "Counting only the weights of convolutions and of the classifier, without its {classes} biases and without BatchNorm:",
+                "Counting only the weights of convolutions ($P_{\\text{conv}}$, the first column of the table) and of "
+                "the classifier ($P_{\\text{fc\\_weights}}$, without its {classes} biases), without BatchNorm:",
                 {"classes": classes},
             ),
             weights,

@@ -44,7 +44,7 @@ def solve(params):
             Text(
                 "Why the squares: take a $K \\times K$ convolution from $C$ to $C$ channels on an $H \\times W$ map, "
                 "widen it by $w$ (both channel counts) and enlarge its map by $r$ on each side; its cost, relative "
-                "to the original layer, is (exactly so for whole multipliers; fractional ones only add the rounding "
+                "to the original layer's, $\\text{MACs}_{\\text{scaled}}/\\text{MACs}_{\\text{base}}$, is (exactly so for whole multipliers; fractional ones only add the rounding "
                 "of channel counts and sizes)"
             ),
             one_layer,

@@ -20,6 +20,9 @@ CONV = {"kernel_size": 3, "stride": 1, "padding": 1}
 POOL = {"kernel_size": 2, "stride": 2}
 # The RPN scores each anchor as object or not (2 numbers) and regresses its box (4 offsets).
 SCORES_PER_ANCHOR, OFFSETS_PER_ANCHOR = 2, 4
+CONV_SIZE_SYMBOLS = (
+    "In the size formula $N$ is the input side, $K$ the kernel side, $p$ the padding, $s$ the stride and $d$ the dilation:"
+)
 CEILING = "The ceiling of $a/b$ is ⌊(a + b − 1)/b⌋ for positive integers $a$ and $b$."
 
 
@@ -111,7 +114,10 @@ def solve(params):
             ),
             k,
             per_position,
-            Text("How many positions are there? VGG-16's 3×3 convolutions use padding 1 and stride 1, so they keep the size:"),
+            Text(
+                "How many positions are there? VGG-16's 3×3 convolutions use padding 1 and stride 1, so they keep the "
+                "size. " + CONV_SIZE_SYMBOLS
+            ),
             derive(conv_output_size, height, **CONV),
             Text(
                 "Each 2×2 max-pool with stride 2 halves the size. With the floor rule used here (and by most current "

@@ -65,7 +65,9 @@ def overlap_blocks(rows, truths):
     return (
         Text(
             "Overlap is measured by intersection over union, boxes being continuous rectangles (x, y, w, h). "
-            "The detection ranked {rank} overlaps object {name} in a {w}×{h} rectangle:",
+            "The detection ranked {rank} overlaps object {name} in a {w}×{h} rectangle, of area "
+            "$A_{\\text{overlap}}$; $A_{\\text{det}}$ and $A_{\\text{gt}}$ are the areas of the detection and of the "
+            "annotated box:",
             {"rank": rank, "name": object_name(row.truth), "w": width, "h": height},
         ),
         derive(intersection_over_union, width * height, row.box[2] * row.box[3], box[2] * box[3], lhs="IoU"),

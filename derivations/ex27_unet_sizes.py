@@ -87,7 +87,9 @@ def solve(params):
             Text(
                 "Every {k}×{k} convolution is unpadded (valid), so it makes the map {lost} pixels smaller; each "
                 "level of the contracting path applies two of them and a 2×2 max pool with stride 2; the expanding "
-                "path doubles the size with a 2×2 up-convolution (transposed convolution, stride 2). The first "
+                "path doubles the size with a 2×2 up-convolution (transposed convolution, stride 2). In the size "
+                "formulas $N$ is the input side, $K$ the kernel side, $p$ the padding, $s$ the stride, $d$ the "
+                "dilation and $p_{\\text{out}}$ the output padding of the transposed convolution. The first "
                 "convolution:",
                 {"k": k, "lost": k - 1},
             ),

@@ -39,7 +39,9 @@ def solve(params):
             Text(
                 "Starting point: ResNet-50 with ImageNet weights (its parameters as counted in Exercise 19). Its "
                 "{imagenet}-class classifier is replaced by a new fully connected head for {classes} classes on the "
-                "{features} pooled features.",
+                "{features} pooled features. The pretrained backbone is the whole network, $P_{\\text{resnet50}}$, without "
+                "its ImageNet classifier, $P_{\\text{fc}}$; the new head maps $F_{\\text{in}}$ = {features} features to "
+                "$F_{\\text{out}}$ = {classes} classes.",
                 {"imagenet": RESNET50["classes"], "classes": classes, "features": RESNET50_FEATURES},
             ),
             backbone,

@@ -111,9 +111,10 @@ def solve(params):
                 },
             ),
             Text(
-                "A supervised classifier on the same features is a linear head trained with labelled images "
-                "of exactly these {classes} classes:",
-                {"classes": len(CLASSES)},
+                "A supervised classifier on the same features is a linear head, from $F_{\\text{in}}$ = {dim} "
+                "embedding features to $F_{\\text{out}}$ = {classes} classes, trained with labelled images of exactly "
+                "these classes:",
+                {"classes": len(CLASSES), "dim": len(image)},
             ),
             head,
             Text(

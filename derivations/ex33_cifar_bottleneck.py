@@ -41,7 +41,11 @@ def network_working(params, block, expansion, stem_worked=True):
     counts = resnet_counts(Conv("3×3 stem", 3, 3, stem_channels), stages, block, features, classes)
     stem = (
         (
-            Text(GROUPS_NOTE),
+            Text(
+                "Stem: a $K \\times K$ = 3×3 convolution from the $C_{\\text{in}}$ = 3 colour channels to "
+                "$C_{\\text{out}}$ = {stem} channels and its BatchNorm. " + GROUPS_NOTE,
+                {"stem": stem_channels},
+            ),
             derive(conv_params, 3, stem_channels, 3, bias=False, lhs="P_stem"),
             derive(batchnorm_params, stem_channels, lhs="P_bn_stem"),
         )
@@ -51,6 +55,11 @@ def network_working(params, block, expansion, stem_worked=True):
     blocks = (
         *stem,
         *(item for stage in stages for item in stage_working(stage, block)),
+        Text(
+            "Head: global average pooling and a fully connected layer from $F_{\\text{in}}$ = {features} features to "
+            "$F_{\\text{out}}$ = {classes} classes:",
+            {"features": features, "classes": classes},
+        ),
         derive(linear_params, features, classes, lhs="P_fc"),
         counts_table(counts),
         sum_derivation([count.total for count in counts], lhs=f"P_{block}"),

@@ -100,7 +100,8 @@ def solve(params):
         blocks=(
             Text(
                 "The image is cut into {patch}×{patch} patches, each flattened and projected to $D = {D}$ features: "
-                "exactly a {patch}×{patch} convolution with stride {patch} and bias, from 3 channels to $D$. " + GROUPS_NOTE,
+                "exactly a $K \\times K$ convolution, $K = {patch}$, with stride {patch} and bias, from "
+                "$C_{\\text{in}}$ = 3 channels to $C_{\\text{out}} = D$. " + GROUPS_NOTE,
                 {"patch": patch, "D": D},
             ),
             patch_embedding,
