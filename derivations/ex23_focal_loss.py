@@ -149,7 +149,7 @@ def solve(params):
                 "examples do. Two-stage detectors never meet the problem in this form: their proposal stage cuts the "
                 "candidates to one or two thousand, and the second stage samples minibatches with a fixed share of "
                 "foreground (one in four). The focal loss lets a single-stage detector train on all anchors without "
-                "sampling; with it RetinaNet matched the accuracy of two-stage detectors at one-stage speed. The "
+                "sampling; with it RetinaNet matched or passed the accuracy of the two-stage detectors of its time at one-stage speed. The "
                 "paper's best setting is $\\gamma = 2$ with $\\alpha = 0.25$ on the rare foreground class "
                 "($1 - \\alpha$ on background): once $\\gamma$ has silenced the easy negatives, the positives "
                 "need less extra weight, not more."

@@ -174,8 +174,8 @@ def solve(params):
                 "behaviour from data. Those priors are worth a great deal of data. Dosovitskiy et al. (2021) found "
                 "ViTs trained on ImageNet-1k alone (1.3 million images) behind ResNets of similar size, level with "
                 "them after pretraining on ImageNet-21k (14 million) and ahead after 300 million; Touvron et al. "
-                "(2021) then matched ResNet-50 with DeiT-S on ImageNet-1k alone, but only with heavy augmentation, "
-                "regularisation and distillation. {images} images are about {fewer} times fewer than ImageNet-1k: "
+                "(2021) then matched ResNet-50 with DeiT-S on ImageNet-1k alone, but only with heavy augmentation "
+                "and regularisation and a long schedule (distillation from a CNN teacher added more). {images} images are about {fewer} times fewer than ImageNet-1k: "
                 "trained from scratch on them, a ResNet-50 (or a smaller CNN) is the clear choice.",
                 {"images": images, "fewer": Rounded(Fraction(IMAGENET_1K_IMAGES, images), 0)},
             ),
