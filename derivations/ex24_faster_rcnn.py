@@ -116,9 +116,9 @@ def solve(params):
             per_position,
             Text(
                 "How many positions are there? VGG-16's 3×3 convolutions use padding 1 and stride 1, so they keep the "
-                "size. " + CONV_SIZE_SYMBOLS
+                "size, whatever it is. " + CONV_SIZE_SYMBOLS
             ),
-            derive(conv_output_size, height, **CONV),
+            derive(conv_output_size, "n", **CONV),  # for every input side N, not just this image's
             Text(
                 "Each 2×2 max-pool with stride 2 halves the size. With the floor rule used here (and by most current "
                 "implementations), an odd size loses its last row or column; after the first pool the sizes count "
