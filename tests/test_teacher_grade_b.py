@@ -230,3 +230,14 @@ def test_clip_zero_shot_is_a_weight_matrix_on_the_normalised_image_embedding():
     assert weights.shape == (3, 4)
     for name, probability in zip(("dog", "cat", "car"), probabilities.tolist()):
         assert abs(found[name] - probability) < 1e-12
+
+
+def test_solutions_18_to_34_never_name_the_tools():
+    from symconv.cli.main import render
+
+    for number in range(18, 35):
+        solution = symconv.solve(number)
+        for form in ("text", "latex", "markdown", "json"):
+            rendered = render(solution, form).lower()
+            for word in ("sympy", "torch", "symconv"):
+                assert word not in rendered, (number, form, word)
