@@ -27,10 +27,10 @@ def solve(params):
     convolutions = (
         (f"1×1 conv {c_in}→{one}", 1, c_in, one),
         (f"1×1 conv {c_in}→{r3}", 1, c_in, r3),
-        (f"3×3 conv {r3}→{three} (padding 1)", 3, r3, three),
+        (f"3×3 conv {r3}→{three}, pad 1", 3, r3, three),
         (f"1×1 conv {c_in}→{r5}", 1, c_in, r5),
-        (f"5×5 conv {r5}→{five} (padding 2)", 5, r5, five),
-        ("3×3 max pool (stride 1, padding 1)", None, c_in, c_in),
+        (f"5×5 conv {r5}→{five}, pad 2", 5, r5, five),
+        ("3×3 max pool, stride 1, pad 1", None, c_in, c_in),
         (f"1×1 conv {c_in}→{pool}", 1, c_in, pool),
     )
     branch_of = ("1×1", "3×3", "3×3", "5×5", "5×5", "pool", "pool")
@@ -46,7 +46,7 @@ def solve(params):
     rows.append(
         (
             "module",
-            "concatenation of the four branch outputs",
+            "concatenation",
             f"{one + three + five + pool}×{size}×{size}",
             params_total,
             macs_total,
@@ -65,7 +65,7 @@ def solve(params):
                 "parameters include the biases, multiply-accumulates do not, and the pool only compares):",
                 {"size": size, "c_in": c_in},
             ),
-            Table(("branch", "layer", "output (channels×height×width)", "parameters", "MACs"), tuple(rows)),
+            Table(("branch", "layer", "output $C \\times H \\times W$", "parameters", "MACs"), tuple(rows)),
             *(
                 (
                     Text(
