@@ -240,9 +240,17 @@ def bottleneck_mechanism(c, r, k, n, single=None):
     weights_factorised = conv_params(c, r, 1, bias=False) + conv_params(r, c, k, bias=False)
     blocks = (
         Text(
-            "The mechanism, on one path. Take a {k}×{k} convolution {c}→{c} on the {n}×{n} map and put a 1×1 convolution "
-            "to $R = {r}$ channels in front of it, the {k}×{k} then mapping {r}→{c}:",
-            {"k": k, "c": c, "n": n, "r": r},
+            "The mechanism, on one path. Put a 1×1 convolution from $C$ channels down to $R$ in front of a {k}×{k} "
+            "convolution that maps them back to $C$. Against the {k}×{k} convolution from $C$ to $C$ alone, on a map "
+            "of $H \\cdot W$ positions, the map size cancels:",
+            {"k": k},
+        ),
+        general,
+        Text(
+            "The {k}×{k} convolution now reads $R$ channels instead of $C$, and the 1×1 layer adds only $CR$ per position, "
+            "so the saving is close to $C/R$; it exceeds 1 as long as $R < {k2}C/{k2p1}$. For $C = {c}$ and $R = {r}$ "
+            "on the {n}×{n} map:",
+            {"k": k, "k2": k * k, "k2p1": k * k + 1, "c": c, "r": r, "n": n},
         ),
         Text(
             "Directly it costs $\\text{MACs}_{\\text{direct}} = \\text{MACs}_{\\text{single}}$ = {macs} MACs, as above.",
@@ -254,13 +262,9 @@ def bottleneck_mechanism(c, r, k, n, single=None):
         conv,
         factorised,
         ratio,
-        Text("In general, with $C$ channels in and out and a reduction to $R$ channels, the map size $H \\cdot W$ cancels:"),
-        general,
         Text(
-            "The {k}×{k} convolution now reads $R$ channels instead of $C$, and the 1×1 layer adds only $CR$ per position, "
-            "so the saving is close to $C/R$; it exceeds 1 as long as $R < {k2}C/{k2p1}$. The weights shrink by the same "
-            "factor, because without biases a convolution's MACs are its weights times the number of output positions:",
-            {"k": k, "k2": k * k, "k2p1": k * k + 1},
+            "The weights shrink by the same factor, because without biases a convolution's MACs are its weights "
+            "times the number of output positions:"
         ),
         Table(
             ("path", "MACs", "weights"),
