@@ -107,7 +107,9 @@ def tightness(rows, coco):
     return Text(
         "AP at 0.5 counts a box as a hit however loosely it fits. Averaging over thresholds weights each hit by how "
         f"tightly it fits: {weighting}. A detector only earns the top score if its boxes are also well placed, which "
-        "is why mAP@[.5:.95] ≈ {map} can sit well below AP50 ≈ {ap50}.",
+        "is why mAP@[.5:.95] ≈ {map} can sit well below AP50 ≈ {ap50}. COCO (Lin et al. 2014) made this average its "
+        "main metric, and reports it also for small, medium and large objects, where VOC gives one number at one "
+        "threshold.",
         values,
     )
 
