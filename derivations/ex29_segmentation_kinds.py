@@ -59,7 +59,7 @@ def solve(params):
             ),
             Text(
                 "Semantic segmentation gives every pixel one class. The network scores each class at each "
-                "pixel, a $C \\times H \\times W$ tensor, and the argmax over $C$ leaves an $H \\times W$ map of "
+                "pixel, a $C \\times H \\times W$ tensor ($C$ classes on an $H \\times W$ image), and the argmax over $C$ leaves an $H \\times W$ map of "
                 "class indices. Every car carries the same label, so touching cars merge into one region: "
                 "the map cannot say how many cars there are."
             ),
@@ -70,9 +70,9 @@ def solve(params):
             ),
             instances,
             Text(
-                "Panoptic segmentation unites the two: every pixel gets a class and, if that class is a thing, "
+                "Panoptic segmentation (Kirillov et al. 2019) unites the two: every pixel gets a class and, if that class is a thing, "
                 "an instance id, counted from 1 within the class; stuff pixels get id {none}. Segments do not overlap and cover the image. "
-                "Counting each stuff class as one segment, the segments are",
+                "Counting each stuff class as one segment, and each of the instances found above as one, the segments are",
                 {"none": NO_INSTANCE},
             ),
             segments,
