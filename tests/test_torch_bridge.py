@@ -293,6 +293,13 @@ def test_buffers_are_not_parameters_and_shared_weights_count_once(symbolic_repor
     assert sum(b.numel() for b in resnet.buffers()) > 0
 
 
+def test_the_model_keeps_its_modes():
+    model = torch_resnet((2, 2, 2, 2), False).train()
+    model.layer1.eval()
+    from_torch(model, (3, 40, 40))
+    assert model.training and not model.layer1.training and model.layer2.training
+
+
 def test_unknown_operators_are_listed_not_silently_zero():
     class Rolled(nn.Module):
         def __init__(self):

@@ -51,12 +51,13 @@ def from_torch(
 
     if not isinstance(module, torch.nn.Module):
         raise invalid("module", type(module).__name__, "must be a torch.nn.Module")
-    training = module.training
+    modes = {submodule: submodule.training for submodule in module.modules()}
     module.eval()  # counts are those of inference: batch norm uses its running statistics
     try:
         trace = export(module, tuple(input_shape), sample)
     finally:
-        module.train(training)
+        for submodule, training in modes.items():  # each back to its own mode
+            submodule.training = training
     return GraphWalk(trace, convention).report()
 
 
