@@ -89,7 +89,7 @@ def _trace(program: Any, input_shape: tuple[Any, ...]) -> Trace:
     environment = _shape_env(program)
     if environment is not None:
         conditions = _ranges(environment, mapping) + conditions + _guards(environment, translator)
-    return Trace(program, translator, tuple(shape), tuple(dict.fromkeys(conditions)))
+    return Trace(program, translator, tuple(shape), tuple(combined(conditions)))
 
 
 def _user_inputs(program: Any) -> set[str]:
@@ -151,19 +151,52 @@ def _guards(environment: Any, translator: "Translator") -> list[Any]:
 
 
 def divisibility(condition: Any) -> Any:
-    """k⌊x/k⌋ = x, as torch writes "x is a multiple of k", becomes Mod(x, k) = 0."""
+    """torch's ways of saying "is a multiple": k⌊x/k⌋ = x becomes x mod k = 0, and k⌊x/(km)⌋ = ⌊x/m⌋
+    becomes ⌊x/m⌋ mod k = 0."""
     import sympy
 
     if not isinstance(condition, sympy.Eq):
         return condition
     difference = condition.lhs - condition.rhs
-    for quotient in difference.atoms(sympy.floor):
-        numerator, denominator = sympy.fraction(sympy.together(quotient.args[0]))
-        if denominator.is_Integer and sympy.expand(difference - (denominator * quotient - numerator)) == 0:
-            return sympy.Eq(sympy.Mod(numerator, denominator), 0)
-        if denominator.is_Integer and sympy.expand(difference + (denominator * quotient - numerator)) == 0:
-            return sympy.Eq(sympy.Mod(numerator, denominator), 0)
+    quotients = [(quotient, *sympy.fraction(sympy.together(quotient.args[0]))) for quotient in difference.atoms(sympy.floor)]
+    for quotient, numerator, denominator in quotients:
+        if not denominator.is_Integer:
+            continue
+        candidates = [(numerator, denominator)]  # x itself, or a coarser quotient ⌊x/m⌋ with m dividing k·m
+        for other, other_numerator, other_denominator in quotients:
+            same_numerator = other_numerator == numerator and other_denominator.is_Integer
+            if same_numerator and other_denominator < denominator and denominator % other_denominator == 0:
+                candidates.append((other, denominator // other_denominator))
+        for multiple, factor in candidates:
+            if any(sympy.expand(difference - sign * (factor * quotient - multiple)) == 0 for sign in (1, -1)):
+                return sympy.Eq(sympy.Mod(multiple, factor), 0)
     return condition
+
+
+def combined(conditions: list[Any]) -> list[Any]:
+    """x mod m = 0 and ⌊x/m⌋ mod k = 0 together are x mod km = 0 (repeatedly: a U-Net's levels)."""
+    import sympy
+
+    conditions = list(dict.fromkeys(conditions))
+    merged = True
+    while merged:
+        merged = False
+        multiples = {
+            (condition.lhs.args[0], condition.lhs.args[1]): condition
+            for condition in conditions
+            if isinstance(condition, sympy.Eq) and isinstance(condition.lhs, sympy.Mod) and condition.rhs == 0
+        }
+        for (value, factor), condition in multiples.items():
+            if not isinstance(value, sympy.floor):
+                continue
+            numerator, denominator = sympy.fraction(sympy.together(value.args[0]))
+            inner = multiples.get((numerator, denominator))
+            if inner is not None and denominator.is_Integer:
+                stronger = sympy.Eq(sympy.Mod(numerator, denominator * factor), 0)
+                conditions = [stronger if entry is inner else entry for entry in conditions if entry is not condition]
+                merged = True
+                break
+    return conditions
 
 
 class Translator:
