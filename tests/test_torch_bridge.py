@@ -314,6 +314,30 @@ def test_unknown_operators_are_listed_not_silently_zero():
     assert all(name.startswith("aten.") and count >= 1 for name, count in report.not_counted)
 
 
+def _runs(model, shape):
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *shape))
+    except RuntimeError:
+        return False
+    return True
+
+
+def _holds(report, **sizes):
+    try:
+        report.subs(**sizes)
+    except SymconvError:
+        return False
+    return True
+
+
+def test_valid_when_is_exactly_where_torch_runs_the_unet(symbolic_reports):
+    model, report = symbolic_reports("unet")
+    assert "H mod 4 = 0" in str(report)
+    for height in range(4, 30):
+        assert _holds(report, H=height, W=16) == _runs(model, (3, height, 16)), height
+
+
 def test_valid_when_holds_the_trace_conditions(symbolic_reports):
     _, unet = symbolic_reports("unet")
     assert unet.valid_when
