@@ -331,11 +331,14 @@ def _holds(report, **sizes):
     return True
 
 
-def test_valid_when_is_exactly_where_torch_runs_the_unet(symbolic_reports):
+def test_valid_when_is_exactly_where_torch_runs_the_model(symbolic_reports):
     model, report = symbolic_reports("unet")
     assert "H mod 4 = 0" in str(report)
     for height in range(4, 30):
         assert _holds(report, H=height, W=16) == _runs(model, (3, height, 16)), height
+    model, report = symbolic_reports("vit")  # at most 256 patches fit the position embedding
+    for height in (*range(1, 20), *range(120, 140), 255, 256, 257):
+        assert _holds(report, H=height, W=128) == _runs(model, (3, height, 128)), height
 
 
 def test_valid_when_holds_the_trace_conditions(symbolic_reports):
