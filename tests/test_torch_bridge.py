@@ -464,7 +464,26 @@ class OneDimensional(nn.Module):
         return F.avg_pool1d(F.gelu(self.conv(x)), 3, 2)
 
 
+class Pyramid(nn.Module):
+    """A feature pyramid's top-down step: the coarse map resized to the fine map's size (odd sizes included)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fine, self.coarse, self.lateral = nn.Conv2d(3, 8, 3, 2, 1), nn.Conv2d(8, 8, 3, 2, 1), nn.Conv2d(8, 8, 1)
+
+    def forward(self, x):
+        fine = self.fine(x)
+        coarse = self.coarse(fine)
+        up = F.interpolate(coarse, size=fine.shape[-2:], mode="nearest")
+        return self.lateral(fine) + up + F.interpolate(coarse, size=(7, 9), mode="bilinear", align_corners=True).mean()
+
+
 def test_more_operators_and_one_dimensional_inputs():
+    torch.manual_seed(0)
+    model = Pyramid()
+    report = from_torch(model, (3, "H", "W"))
+    for height, width in ((33, 47), (20, 9), (16, 16), (7, 40), (51, 12)):
+        check(report.subs(H=height, W=width), model, (3, height, width))
     torch.manual_seed(0)
     model = Assorted()
     report = from_torch(model, (3, "H", "W"))
