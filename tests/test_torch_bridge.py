@@ -300,6 +300,27 @@ def test_the_model_keeps_its_modes():
     assert model.training and not model.layer1.training and model.layer2.training
 
 
+class PartlyFrozen(nn.Module):
+    """A stem run under torch.no_grad(): export wraps it in a subgraph, which is walked as if inline."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem, self.head = nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3, 2)
+
+    def forward(self, x):
+        with torch.no_grad():
+            y = self.stem(x)
+        return self.head(y)
+
+
+def test_regions_without_gradients_are_counted():
+    model = PartlyFrozen()
+    report = from_torch(model, (3, "H", "W"))
+    assert [row.path for row in report.layers] == ["stem", "head"]
+    for height, width in ((20, 24), (9, 31), (16, 16), (40, 7), (13, 13)):
+        check(report.subs(H=height, W=width), model, (3, height, width))
+
+
 def test_unknown_operators_are_listed_not_silently_zero():
     class Rolled(nn.Module):
         def __init__(self):

@@ -25,6 +25,8 @@ from symconv.render.text import value_text
 # Operators that check or constrain sizes and compute nothing.
 CHECKS = ("_assert", "sym_constrain", "_check", "sym_size", "sym_numel", "sym_stride", "_local_scalar_dense")
 CONTAINERS = ("torch.nn.modules.container.",)
+# Higher-order operators that only change a mode (gradients, autocast) around a subgraph: walked through.
+WRAPPERS = ("WrapWithSetGradEnabled", "WrapWithAutocast")
 
 
 def from_torch(
@@ -82,7 +84,7 @@ class GraphWalk:
         output = None
         for node in program.graph.nodes:
             if node.op == "placeholder":
-                self.values[node.name] = self._placeholder(node, parameters.get(node.name))
+                self.values[node] = self._placeholder(node, parameters.get(node.name))
             elif node.op == "call_function":
                 self._call(node)
             elif node.op == "output":
@@ -118,24 +120,27 @@ class GraphWalk:
         if isinstance(argument, (list, tuple)):
             return type(argument)(self._resolve(entry) for entry in argument)
         if hasattr(argument, "op") and hasattr(argument, "name"):  # an fx node
-            return self.values.get(argument.name)
+            return self.values.get(argument)
         return argument
 
     def _call(self, node: Any) -> None:
         target = node.target
         value = node.meta.get("val")
         if getattr(target, "__name__", "") == "getitem":
-            self.values[node.name] = self._resolve(node.args[0])[node.args[1]]
+            self.values[node] = self._resolve(node.args[0])[node.args[1]]
             return
-        if not hasattr(target, "overloadpacket"):  # Python arithmetic on sizes
-            self.values[node.name] = self.translate(value) if value is not None else None
+        if type(target).__name__ in WRAPPERS:
+            self._inline(node)
             return
-        name = target.overloadpacket.__name__
-        if name.startswith(CHECKS) or value is None:
-            self.values[node.name] = self.translate(value) if _is_size(value) else None
+        if _is_size(value) or value is None:  # Python arithmetic on sizes, checks of sizes
+            self.values[node] = self.translate(value) if _is_size(value) else None
             return
-        if _is_size(value):
-            self.values[node.name] = self.translate(value)
+        if hasattr(target, "overloadpacket"):
+            name, namespace = target.overloadpacket.__name__, target.namespace
+        else:  # a higher-order operator (a condition, a loop): its inside is not seen
+            name, namespace = getattr(target, "__name__", type(target).__name__), "higher_order"
+        if name.startswith(CHECKS):
+            self.values[node] = None
             return
         outputs = value if isinstance(value, (tuple, list)) else (value,)
         torch_shapes = [_expressions(tensor.shape) for tensor in outputs if hasattr(tensor, "shape")]
@@ -144,7 +149,7 @@ class GraphWalk:
         operation = Op(name, args, kwargs, shapes[0] if shapes else (), torch_shapes[0] if torch_shapes else ())
         handler = HANDLERS.get(name)
         if handler is None:
-            key = f"{target.namespace}.{name}"
+            key = f"{namespace}.{name}"
             self.not_counted[key] = self.not_counted.get(key, 0) + 1
             outcome = Outcome(field=None)
         else:
@@ -159,9 +164,22 @@ class GraphWalk:
             if field == "inherit":
                 field = next((tensor.field for tensor in tensors if tensor.source), None)
             results[0] = Value(shape, field if source else None, source, None, first.torch_shape)
-        self.values[node.name] = tuple(results) if isinstance(value, (tuple, list)) else (results[0] if results else None)
+        self.values[node] = tuple(results) if isinstance(value, (tuple, list)) else (results[0] if results else None)
         if results:
             self._record(node, name, operation, outcome, results[0])
+
+    def _inline(self, node: Any) -> None:
+        """A region run under no_grad or autocast is a subgraph: walk it with its inputs bound, as if inline."""
+        position = next(index for index, argument in enumerate(node.args) if getattr(argument, "op", None) == "get_attr")
+        graph = getattr(self.trace.program.graph_module, node.args[position].target).graph
+        operands = iter(node.args[position + 1 :])
+        for inner in graph.nodes:
+            if inner.op == "placeholder":
+                self.values[inner] = self._resolve(next(operands))
+            elif inner.op == "call_function":
+                self._call(inner)
+            elif inner.op == "output":
+                self.values[node] = self._resolve(inner.args[0])
 
     def _value(self, shape: tuple[Any, ...], torch_shape: tuple[Any, ...], tensors: list[Value], source: bool) -> Value:
         """torch's shape, in the closed form of an input of the same shape where there is one (element-wise)."""
