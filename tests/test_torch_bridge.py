@@ -333,6 +333,19 @@ def test_unknown_operators_are_listed_not_silently_zero():
     report = from_torch(Rolled(), (3, 12, 14))
     assert report.not_counted
     assert all(name.startswith("aten.") and count >= 1 for name, count in report.not_counted)
+    assert "not counted" in str(report)
+
+    class Branches(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return torch.cond(y.sum() > 0, lambda t: t * 2, lambda t: t + 1, (y,))
+
+    report = from_torch(Branches(), (3, "H", "W"))
+    assert dict(report.not_counted) == {"higher_order.cond": 1}
 
 
 def _runs(model, shape):

@@ -57,9 +57,9 @@ def format_table(report: Any) -> str:
         macs,
         ("receptive field", f"{cell(report.receptive_field) or '-'} (r), effective stride {cell(report.jump) or '-'} (j)"),
     ]
+    summary += [("", note) for note in report.field_notes]
     if report.valid_when:
         summary.append(("valid when", ", ".join(map(condition_text, report.valid_when))))
-    summary += [("", note) for note in report.field_notes]
     if report.not_counted:
         summary.append(("not counted", ", ".join(f"{name} ×{count}" for name, count in report.not_counted)))
     label = max(len(name) for name, _ in summary)

@@ -422,7 +422,8 @@ ELEMENTWISE = (
     "relu relu_ relu6 gelu gelu_ silu silu_ sigmoid sigmoid_ tanh tanh_ hardswish hardswish_ hardsigmoid hardsigmoid_ "
     "hardtanh hardtanh_ leaky_relu leaky_relu_ elu elu_ mish softplus clamp clamp_ clamp_min clamp_max "
     "exp log sqrt rsqrt neg abs dropout dropout_ feature_dropout alpha_dropout feature_alpha_dropout native_dropout "
-    "clone contiguous detach alias to _to_copy type_as lift_fresh_copy copy copy_"
+    "clone contiguous detach alias to _to_copy type_as lift_fresh_copy copy copy_ "
+    "eq ne gt ge lt le logical_and logical_or logical_not bitwise_and bitwise_or masked_fill"
 )
 LAYOUTS = (
     "view reshape _unsafe_view flatten unflatten permute transpose t squeeze unsqueeze expand expand_as select narrow "
