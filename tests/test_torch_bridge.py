@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
-from test_models import Inception, torch_resnet, torch_vit  # noqa: E402
+from test_models import Inception, torch_resnet, torch_unet, torch_vit  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
@@ -370,6 +370,11 @@ def test_valid_when_is_exactly_where_torch_runs_the_model(symbolic_reports):
     assert "H mod 4 = 0" in str(report)
     for height in range(4, 30):
         assert _holds(report, H=height, W=16) == _runs(model, (3, height, 16)), height
+    model = torch_unet((4, 8, 16), 1, 2)  # unpadded convolutions, copy and crop: a least size, no multiple
+    report = from_torch(model, (1, "H", "W"))
+    assert len(report.valid_when) <= 4  # torch's dozens of inequalities reduced to those that bind
+    for height in range(36, 70):
+        assert _holds(report, H=height, W=64) == _runs(model, (1, height, 64)), height
     model, report = symbolic_reports("vit")  # at most 256 patches fit the position embedding
     for height in (*range(1, 20), *range(120, 140), 255, 256, 257):
         assert _holds(report, H=height, W=128) == _runs(model, (3, height, 128)), height

@@ -89,7 +89,7 @@ def _trace(program: Any, input_shape: tuple[Any, ...]) -> Trace:
     environment = _shape_env(program)
     if environment is not None:
         conditions = _ranges(environment, mapping) + conditions + _guards(environment, translator)
-    return Trace(program, translator, tuple(shape), tuple(combined(conditions)))
+    return Trace(program, translator, tuple(shape), tuple(pruned(combined(conditions), list(mapping.values()))))
 
 
 def _user_inputs(program: Any) -> set[str]:
@@ -197,6 +197,63 @@ def combined(conditions: list[Any]) -> list[Any]:
                 merged = True
                 break
     return conditions
+
+
+def pruned(conditions: list[Any], symbols: list[Any]) -> list[Any]:
+    """The conditions without the inequalities that the others already imply on a grid of sizes.
+
+    torch records an inequality for every size check it meets (a product of sizes ≥ 2, a crop that
+    fits); most follow from one tighter bound. An inequality (or an and/or of them) is dropped when no
+    size from each symbol's least value to 128 beyond it, nor 255, 1,000 or 4,099 beyond it, satisfies
+    the others but not it. Equations (multiples, fixed sizes) are always kept. An upper bound is thus
+    dropped only if it lies beyond 4,099 pixels more than the least size, which no image reaches.
+    """
+    import numpy
+    import sympy
+
+    if not symbols or len(conditions) < 2:
+        return conditions
+    lowest = {symbol: _least(conditions, symbol) for symbol in symbols}
+    axes = [
+        numpy.array([*range(lowest[symbol], lowest[symbol] + 129), *(lowest[symbol] + step for step in (255, 1000, 4099))])
+        for symbol in symbols
+    ]
+    grid = [axis.ravel() for axis in numpy.meshgrid(*axes, indexing="ij")]
+    holds = {}
+    for condition in conditions:
+        values = sympy.lambdify(symbols, condition, "numpy")(*grid)
+        holds[condition] = numpy.broadcast_to(numpy.asarray(values, dtype=bool), grid[0].shape)
+    kept = list(conditions)
+    for condition in conditions:
+        if not _inequality(condition) or condition in _range_bounds(symbols, conditions):
+            continue
+        others = [holds[other] for other in kept if other is not condition]
+        where = numpy.logical_and.reduce(others) if others else numpy.ones_like(grid[0], dtype=bool)
+        if not numpy.any(where & ~holds[condition]):
+            kept.remove(condition)
+    return kept
+
+
+def _least(conditions: list[Any], symbol: Any) -> int:
+    """The least size of ``symbol`` its range allows (1 without a range)."""
+    import sympy
+
+    bounds = [int(c.rhs) for c in conditions if isinstance(c, sympy.GreaterThan) and c.lhs == symbol and c.rhs.is_Integer]
+    return max([1, *bounds])
+
+
+def _range_bounds(symbols: list[Any], conditions: list[Any]) -> list[Any]:
+    import sympy
+
+    return [c for c in conditions if isinstance(c, sympy.GreaterThan) and c.lhs in symbols and c.rhs.is_Integer]
+
+
+def _inequality(condition: Any) -> bool:
+    import sympy
+
+    if isinstance(condition, (sympy.And, sympy.Or)):
+        return all(_inequality(argument) for argument in condition.args)
+    return isinstance(condition, (sympy.GreaterThan, sympy.StrictGreaterThan, sympy.LessThan, sympy.StrictLessThan))
 
 
 class Translator:
