@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -561,6 +563,17 @@ def test_import_symconv_does_not_import_torch():
 
     code = "import sys, symconv; symconv.from_torch; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_without_torch_the_error_says_what_to_install(factories, capsys, monkeypatch):
+    from symconv.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails as if it were not installed
+    monkeypatch.delitem(sys.modules, "user_factories", raising=False)
+    assert main(["analyze", "user_factories:small"]) == 2
+    assert "pip install 'symconv[torch]'" in capsys.readouterr().err
+    with pytest.raises(SymconvError, match=r"symconv\[torch\]"):
+        from_torch(object(), (3, 8, 8))
 
 
 def test_bad_arguments():

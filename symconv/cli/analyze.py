@@ -116,7 +116,8 @@ def _from_file(spec: str) -> Any:
     except SymconvError:
         raise
     except Exception as error:  # a broken user file or a missing package (torch) is bad input, not a crash
-        raise invalid("model", spec, f"failed to load: {type(error).__name__}: {error}") from None
+        hint = " (pip install 'symconv[torch]')" if getattr(error, "name", None) == "torch" else ""
+        raise invalid("model", spec, f"failed to load: {type(error).__name__}: {error}{hint}") from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise invalid("model", spec, f"{filename} defines no function {function_name}")

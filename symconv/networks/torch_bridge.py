@@ -47,7 +47,10 @@ def from_torch(
             continue
         if isinstance(entry, bool) or not isinstance(entry, int) or entry < 1:
             raise invalid("input_shape", tuple(input_shape), "entries must be positive ints or symbol names such as 'H'")
-    import torch
+    try:
+        import torch
+    except ImportError:
+        raise invalid("module", type(module).__name__, "from_torch needs torch: pip install 'symconv[torch]'") from None
 
     from symconv.networks.torch_trace import export
 
