@@ -241,8 +241,9 @@ def bottleneck_mechanism(c, r, k, n, single=None):
     blocks = (
         Text(
             "The mechanism, on one path. Put a 1×1 convolution from $C$ channels down to $R$ in front of a {k}×{k} "
-            "convolution that maps them back to $C$. Against the {k}×{k} convolution from $C$ to $C$ alone, on a map "
-            "of $H \\cdot W$ positions, the map size cancels:",
+            "convolution that maps them back to $C$. The saving is the cost $\\text{MACs}_{\\text{direct}}$ of the "
+            "{k}×{k} convolution from $C$ to $C$ alone over the cost $\\text{MACs}_{\\text{factorised}}$ of the pair; "
+            "on a map of $H \\cdot W$ positions the map size cancels:",
             {"k": k},
         ),
         general,
