@@ -20,6 +20,8 @@ from symconv.teaching.exercises import load
 
 NUMBERS = sorted(load())
 FORMATS = ("text", "latex", "markdown", "json")
+
+
 @pytest.mark.parametrize("number", NUMBERS)
 def test_no_solution_mentions_sympy_in_any_format(number):
     solution = symconv.solve(number)
