@@ -62,7 +62,7 @@ def solve(params):
                 "at $Q$ = rot180($K$), is",
                 {"taps": k * k},
             ),
-            Equation("dL/dK - rot180(dL/dQ)", gradient_gap.tolist()),
+            Equation("∂L/∂K − rot180(∂L/∂Q)", gradient_gap.tolist()),
             Text(
                 "A permutation keeps lengths, so the updates, and a random initialisation, map onto each other "
                 "one to one: the network simply learns the turned kernel, and libraries save the flip."

@@ -58,7 +58,7 @@ def solve(params):
                 "with respect to one argument is a step function (Heaviside) of that argument minus the Max "
                 "of the others. For the maximum of the first window:"
             ),
-            Equation(f"dL/d{first_entry}", formal[first_row, first_col]),
+            Equation(f"∂L/∂{first_entry}", formal[first_row, first_col]),
             Text(
                 "At the given values every step is 1 for the window's maximum and 0 for the rest, so the "
                 "gradient is a routing matrix: each $g_{ij}$ lands on the position its window's maximum came "
@@ -68,7 +68,7 @@ def solve(params):
                 (
                     GridPanel("X", values.tolist(), frozenset(winners_flat)),
                     GridPanel("G", upstream.tolist()),
-                    GridPanel("dL/dX", at_values.tolist(), frozenset(winners_flat)),
+                    GridPanel("∂L/∂X", at_values.tolist(), frozenset(winners_flat)),
                 ),
                 caption="Each window's maximum (shaded) receives its window's upstream gradient; every other input gets 0.",
             ),

@@ -32,19 +32,19 @@ def solve(params):
                 "so every input of the window enters $Y_{00}$ with the same weight, one over the window's {k2} entries:",
                 {"k2": k * k},
             ),
-            Equation("dY_00/dx_00", share),
+            Equation("∂Y_00/∂x_00", share),
             Text(
                 "With the upstream gradient $G = (g_{ij})$ and $L = \\sum G \\odot Y$, sympy differentiates "
                 "with respect to every $x_{ij}$:"
             ),
-            Equation("dL/dX", differentiated.tolist()),
+            Equation("∂L/∂X", differentiated.tolist()),
             Text(
                 "Each input receives its window's $g_{ij}$ times {share}: the gradient is spread evenly rather "
                 "than routed to one winner as in max pooling. Where windows overlap, the shares add up; at "
                 "stride 1 the same pooling gives",
                 {"share": share},
             ),
-            Equation("dL/dX at stride 1", overlapping.tolist()),
+            Equation('∂L/∂X "at stride 1"', overlapping.tolist()),
         ),
         answers={
             "grad_fraction": syntax(share),

@@ -53,16 +53,16 @@ def solve(params):
             Equation("u", inputs.tolist()),
             Equation("w", weights.tolist()),
             Text("sympy normalises the batch for $w$ and for $aw$ with $a > 0$; their difference simplifies to"),
-            Equation("BN((aw) u) - BN(w u)", scale_gap.tolist()),
+            Equation("BN(a·w·u) − BN(w·u)", scale_gap.tolist()),
             Text(
                 "because $\\mu$ and $\\sigma$ both scale by $a$, which cancels. Differentiating a function that "
                 "does not change along the ray $aw$: the gradient of $y_1$ with respect to $w$, taken at "
                 "$aw$, against the gradient at $w$:"
             ),
-            Equation("grad at aw - (1/a) grad at w", gradient_gap.tolist()),
+            Equation("∂y_1/∂w(a·w) − (1/a)·∂y_1/∂w(w)", gradient_gap.tolist()),
             Equation("ratio", ratio),
             Text("and the gradient is orthogonal to the weights (Euler's relation for a function of degree 0):"),
-            Equation("w . grad", radial),
+            Equation("w·∂y_1/∂w", radial),
             Text(
                 "Consequences for learning. The gradient step $-\\eta g$ taken at weights $aw$ is $r$ = {ratio} "
                 "times the step at $w$, while the weights are $a$ times longer; relative to the weights the layer "

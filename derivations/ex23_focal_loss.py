@@ -80,7 +80,7 @@ def solve(params):
                 "sympy differentiates the focal loss with respect to $p_t$ (for $\\gamma = 0$, $\\alpha_t = 1$ it "
                 "is the cross-entropy's $-1/p_t$):"
             ),
-            Equation("dFL/dp_t", derivative),
+            Equation("∂FL/∂p_t", derivative),
             Table(
                 ("$p_t$", "$(1 - p_t)^\\gamma$", "CE", "FL", "FL/CE"),
                 tuple(row[:5] for row in rows),

@@ -6,8 +6,7 @@ from typing import Any
 
 from symconv.core.derive import Derivation
 from symconv.core.solution import Equation, Solution, Table, Text, fill_prose
-from symconv.core.symbols import latex_name
-from symconv.render.latex import escape_text, prose_latex, render_derivation, render_note, unit_latex, value_latex
+from symconv.render.latex import escape_text, label_latex, prose_latex, render_derivation, render_note, unit_latex, value_latex
 from symconv.render.rules import word_columns
 from symconv.render.tikz import FIGURE_RENDERERS
 
@@ -26,7 +25,8 @@ def render_table(table: Table) -> str:
 
 
 def render_equation(equation: Equation) -> str:
-    return f"\\[ {latex_name(equation.lhs)} = {value_latex(equation.value)}{unit_latex(equation.unit)} \\]"
+    """A displayed value; \\fitdisplay sets it whole, scaled down only when wider than the line."""
+    return f"\\[ \\fitdisplay{{{label_latex(equation.lhs)} = {value_latex(equation.value)}{unit_latex(equation.unit)}}} \\]"
 
 
 def render_text(text: Text) -> str:
@@ -82,6 +82,12 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6ex}
+% Tuples and sizes do not break; a paragraph may stretch a little more instead of running into the margin.
+\setlength{\emergencystretch}{2em}
+% A display wider than the line is scaled to fit it, never split.
+\newsavebox{\displaybox}
+\newcommand{\fitdisplay}[1]{\sbox{\displaybox}{$\displaystyle #1$}%
+  \ifdim\wd\displaybox>\linewidth\resizebox{\linewidth}{!}{\usebox{\displaybox}}\else\usebox{\displaybox}\fi}
 """
 
 

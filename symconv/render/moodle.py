@@ -68,7 +68,7 @@ def table_html(table: Table) -> str:
 
 def equation_html(equation: Equation) -> str:
     return display_html(
-        f"{latex.latex_name(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)}"
+        f"{latex.label_latex(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)}"
     )
 
 

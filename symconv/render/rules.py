@@ -74,6 +74,43 @@ def decimal_approximation(value: Any) -> str | None:
     return None
 
 
+def common_factor(rows: list[list[Any]]) -> tuple[Any, list[list[Any]]]:
+    """A fraction every entry of a matrix shares, and the entries divided by it: ¼·(g₀₀ g₀₁ …).
+
+    Only a factor with a denominator is pulled out (that is what makes entries hard to read), and only
+    from a matrix with at least two non-zero entries; otherwise the factor is 1 and the rows unchanged.
+    """
+    from math import gcd, lcm
+
+    contents = [_content(entry) for row in rows for entry in row if entry != 0]
+    if len(contents) < 2 or any(content is None for content in contents):
+        return 1, rows
+    factor = Fraction(gcd(*(c.numerator for c in contents)), lcm(*(c.denominator for c in contents)))
+    if factor.denominator == 1:
+        return 1, rows
+    return factor, [[_divide(entry, factor) for entry in row] for row in rows]
+
+
+def _content(entry: Any) -> Fraction | None:
+    """The positive rational coefficient of an entry (g/4 + h/4 has 1/4); None for anything else."""
+    if isinstance(entry, (int, Fraction)) and not isinstance(entry, bool):
+        return abs(Fraction(entry))
+    if hasattr(entry, "as_content_primitive"):
+        content, _ = entry.as_content_primitive()
+        if content.is_Rational:
+            return abs(Fraction(int(content.p), int(content.q)))
+    return None
+
+
+def _divide(entry: Any, factor: Fraction) -> Any:
+    if isinstance(entry, (int, Fraction)):
+        quotient = Fraction(entry) / factor
+        return int(quotient) if quotient.denominator == 1 else quotient
+    import sympy
+
+    return sympy.expand(entry / sympy.Rational(factor.numerator, factor.denominator))
+
+
 def word_columns(table: Any) -> list[bool]:
     """Which columns of a Table hold words (set flush left) rather than numbers (set flush right)."""
     return [all(isinstance(row[column], str) for row in table.rows if row[column] != "") for column in range(len(table.header))]

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from symconv.core.derive import Derivation
+from symconv.core.labels import PARTIAL, parse_label
 from symconv.core.solution import (
     Bars,
     Equation,
@@ -26,6 +27,7 @@ from symconv.render.rules import (
     ATOM,
     BRACKETS,
     FUNCTION_NAMES,
+    common_factor,
     decimal_approximation,
     implicit_product,
     precedence,
@@ -187,12 +189,42 @@ def matrix_text(rows: Any) -> str:
     rows = rows.tolist() if is_array(rows) else rows
     if rows and not isinstance(rows[0], (list, tuple)):
         return "[" + ", ".join(value_text(entry) for entry in rows) + "]"
+    factor, rows = common_factor([list(row) for row in rows])
     cells = [[value_text(entry) for entry in row] for row in rows]
     width = max(len(cell) for row in cells for cell in row)
-    return "\n".join("[ " + "  ".join(cell.rjust(width) for cell in row) + " ]" for row in cells)
+    lines = ["[ " + "  ".join(cell.rjust(width) for cell in row) + " ]" for row in cells]
+    if factor == 1:
+        return "\n".join(lines)
+    front = f"{value_text(factor)} · "
+    return "\n".join((front if index == 0 else " " * len(front)) + line for index, line in enumerate(lines))
 
 
 _PRINTER = TextPrinter()
+
+
+class LabelPrinter(TextPrinter):
+    """The printer of labels: ∂L/∂K, operators by name, words as they are."""
+
+    def _print_Call(self, node: ast.Call) -> str:
+        arguments = ", ".join(self.doprint(argument) for argument in node.args)
+        if isinstance(node.func, ast.Name) and node.func.id == PARTIAL:
+            top, bottom = (self._operand(argument, ATOM) for argument in node.args)
+            return f"∂{top}/∂{bottom}"
+        if isinstance(node.func, ast.Call):  # a derivative evaluated at a point
+            return f"{self.doprint(node.func)}({arguments})"
+        return super()._print_Call(node)
+
+    def _print_Constant(self, node: ast.Constant) -> str:
+        return node.value if isinstance(node.value, str) else super()._print_Constant(node)
+
+
+_LABEL_PRINTER = LabelPrinter()
+
+
+def label_text(label: str) -> str:
+    """A label in the label syntax as Unicode text: ∂L/∂K − rot180(∂L/∂Q), x₀₀."""
+    parsed = parse_label(label)
+    return _LABEL_PRINTER.doprint(parsed.tree) + (f" ({parsed.remark})" if parsed.remark else "")
 
 
 def expression_text(node: ast.expr) -> str:
@@ -203,7 +235,7 @@ def expression_text(node: ast.expr) -> str:
 
 def render_derivation(derivation: Derivation) -> str:
     """The note in brackets, then ``N_out = …`` and ``      = …`` lines; the result grouped, with its unit."""
-    head = text_name(derivation.lhs)
+    head = label_text(derivation.lhs)
     indent = " " * len(head)
     lines = [f"({strip_math(derivation.note)})"] if derivation.note else []
     for index, step in enumerate(derivation.steps):
@@ -243,7 +275,7 @@ def render_table(table: Table) -> str:
 
 def render_equation(equation: Equation) -> str:
     body = value_text(equation.value, grouped=True) + (f" {equation.unit}" if equation.unit else "")
-    head = text_name(equation.lhs)
+    head = label_text(equation.lhs)
     if "\n" in body:
         return f"{head} =\n{body}"
     return f"{head} = {body}"
@@ -325,7 +357,7 @@ MACROS = {
 }
 _MACRO = re.compile(r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])")
 # Macros that are a backslash and one sign.
-SYMBOLS = {r"\,": " ", r"\;": " ", r"\!": "", r"\|": "‖", r"\_": "_", r"\%": "%", r"\&": "&", r"{,}": ","}
+SYMBOLS = {"\u00a0": " ", r"\,": " ", r"\;": " ", r"\!": "", r"\|": "‖", r"\_": "_", r"\%": "%", r"\&": "&", r"{,}": ","}
 
 
 def render_text(text: Text) -> str:
@@ -343,7 +375,7 @@ def render_grids(figure: Grids) -> str:
         ]
         width = max(len(cell) for row in cells for cell in row)
         lines = ["[ " + "  ".join(cell.rjust(width) for cell in row) + " ]" for row in cells]
-        parts.append(f"{text_name(panel.label)}:\n" + "\n".join(lines))
+        parts.append(f"{label_text(panel.label)}:\n" + "\n".join(lines))
     caption = [strip_math(figure.caption)] if figure.caption else []
     return "\n\n".join(parts + caption)
 

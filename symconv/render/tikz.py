@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from symconv.core.solution import Bars, Grids, Levels
-from symconv.core.symbols import latex_name
 from symconv.core.values import is_array
-from symconv.render.latex import prose_latex, value_latex
+from symconv.render.latex import label_latex, prose_latex, value_latex
 
 CELL = 0.8  # cm per grid cell: three 4×4 panels fit the text width, fractions stay legible
 BAR_HEIGHT = 3.0  # cm for the tallest bar
@@ -40,7 +39,7 @@ def render_grids(figure: Grids) -> str:
             + f"\n\\foreach \\x in {{0,...,{width}}} \\draw (\\x,0) -- (\\x,{-height});"
             + f"\n\\foreach \\y in {{0,...,{height}}} \\draw (0,-\\y) -- ({width},-\\y);\n"
             + "\n".join(numbers)
-            + f"\n\\node[above] at ({width / 2},0) {{${latex_name(panel.label)}$}};\n\\end{{tikzpicture}}"
+            + f"\n\\node[above] at ({width / 2},0) {{${label_latex(panel.label)}$}};\n\\end{{tikzpicture}}"
         )
     return _figure("\n\\quad\n".join(pictures), figure.caption)
 
