@@ -143,3 +143,32 @@ def test_no_question_shows_a_python_tuple():
             shown += [(exercise.number, str(value)) for value in sequences(params) if str(value) in question]
             shown += [(exercise.number, question) for _ in re.findall(r"\(\(|\)\)", question)]
     assert shown == []
+
+
+def test_products_follow_the_notations_reading_order():
+    """Channels, then kernel, then spatial sizes, whatever sympy's alphabetical order; the value is untouched."""
+    from symconv.core.symbols import symbols
+    from symconv.render.latex import sympy_latex
+    from symconv.render.text import value_text
+
+    C, H, K, W, N, R, C_in, C_out = symbols("C", "H", "K", "W", "N", "R", "C_in", "C_out")
+    assert [value_text(value) for value in (C * H * K * W, 26 * C * H * R * W, H * N * W)] == ["C·K·H·W", "26C·R·H·W", "N·H·W"]
+    assert sympy_latex(C_in * C_out * H * K**2 * W) == r"C_{\text{in}} C_{\text{out}} K^{2} H W"
+
+
+def test_levels_that_only_multiply_by_one_or_add_zero_are_folded():
+    import sympy
+
+    from symconv.core.derive import derive, derive_expression, weighted_sum
+    from symconv.formulas.layers import pool_output_size
+    from symconv.render.text import expression_text
+
+    pooled = derive(pool_output_size, 75, 2)
+    shown = [expression_text(step.expression) for step in pooled.steps]
+    assert pooled.value == pool_output_size(75, 2)
+    assert not any(re.search(r"(?<![\d/])1·|·1(?!\d)|\+ 0(?!\d)|− 0(?!\d)", line) for line in shown[2:]), shown
+    assert all(before != after for before, after in zip(shown, shown[1:]))
+
+    g, h, k = sympy.symbols("g h k")
+    entry = derive_expression(weighted_sum([0, 0, g, h], [k, k, k, k]), lhs="y")
+    assert [expression_text(step.expression) for step in entry.steps] == ["0·k + 0·k + g·k + h·k", "g·k + h·k"]

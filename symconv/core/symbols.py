@@ -78,6 +78,37 @@ NOTATION: dict[str, Notation] = {
 }
 
 
+# The order a reader expects the factors of a product in: batch, channels, kernel, spatial sizes
+# (N·C_in·C_out·K²·H·W). Symbols not listed keep sympy's order, in front of these.
+READING_ORDER: tuple[str, ...] = (
+    "N",
+    "C",
+    "C_in",
+    "C_out",
+    "in_channels",
+    "out_channels",
+    "num_features",
+    "R",
+    "G",
+    "groups",
+    "K",
+    "kernel_size",
+    "n",
+    "H",
+    "W",
+    "out_h",
+    "out_w",
+    "H_out",
+    "W_out",
+)
+_READING_RANK = {name: rank for rank, name in enumerate(READING_ORDER, start=1)}
+
+
+def reading_rank(name: str) -> int:
+    """Where a symbol stands in a product (see READING_ORDER); 0 for a symbol the order does not list."""
+    return _READING_RANK.get(name, 0)
+
+
 _INDEXED = re.compile(r"^([A-Za-z])\[([^\]]+)\]$")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 

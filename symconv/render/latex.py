@@ -20,6 +20,8 @@ from symconv.render.rules import (
     common_factor,
     decimal_approximation,
     implicit_product,
+    in_reading_order,
+    reading_name,
 )
 
 
@@ -183,7 +185,7 @@ def matrix_latex(rows: Any) -> str:
 
 
 def sympy_latex(expression: Any) -> str:
-    return _sympy_printer().doprint(expression)
+    return _sympy_printer().doprint(in_reading_order(expression))
 
 
 _PRINTER = None
@@ -197,7 +199,7 @@ def _sympy_printer():
 
         class NotationPrinter(LatexPrinter):
             def _print_Symbol(self, symbol, style="plain"):
-                return latex_name(symbol.name)
+                return latex_name(reading_name(symbol.name))
 
             # Integers of five or more digits grouped by thousands, as everywhere else.
             def _print_Integer(self, number):
@@ -302,8 +304,12 @@ _TEXT_ESCAPES = {
 }
 
 
+_STRAIGHT_QUOTE = re.compile(r'"([^"]*)"')
+
+
 def escape_text(text: str) -> str:
-    """Plain prose to LaTeX: specials escaped, the few Unicode math signs set in math mode."""
+    """Plain prose to LaTeX: specials escaped, the few Unicode math signs set in math mode, "quotes" curly."""
+    text = _STRAIGHT_QUOTE.sub("\u201c\\1\u201d", text)
     return "".join(_TEXT_ESCAPES.get(character, character) for character in text)
 
 

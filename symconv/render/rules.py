@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import re
 from fractions import Fraction
 from typing import Any
 
-from symconv.core.symbols import latex_name
+from symconv.core.symbols import latex_name, reading_rank
 
 # Functions a formula may call, as they are written: minimum(a, b) is min(a, b).
 FUNCTION_NAMES: dict[str, str] = {"minimum": "min", "maximum": "max", "Min": "min", "Max": "max"}
@@ -67,6 +68,31 @@ def _is_letter(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and not latex_name(node.id).startswith("\\text")
 
 
+_RANKED = re.compile(r"^Rk\d\d_")
+
+
+def in_reading_order(expression: Any) -> Any:
+    """The expression with its symbols renamed so that sympy's own order of factors is the reader's.
+
+    sympy sorts the factors of a product by name (C·H·K·W); a name that starts with its rank in the
+    notation's reading order sorts as C·K·H·W. The value is the same; printers write the names back
+    with :func:`reading_name`.
+    """
+    symbols = [symbol for symbol in expression.free_symbols if symbol.is_Symbol]
+    if not any(reading_rank(symbol.name) for symbol in symbols):
+        return expression
+    import sympy
+
+    return expression.xreplace(
+        {symbol: sympy.Symbol(f"Rk{reading_rank(symbol.name):02d}_{symbol.name}", **symbol.assumptions0) for symbol in symbols}
+    )
+
+
+def reading_name(name: str) -> str:
+    """The symbol's own name, without the rank :func:`in_reading_order` gave it."""
+    return _RANKED.sub("", name)
+
+
 def decimal_approximation(value: Any) -> str | None:
     """Four significant digits of an exact fraction (1152/137 ≈ 8.409); None for whole numbers and symbols."""
     if isinstance(value, Fraction) and value.denominator != 1:
@@ -109,6 +135,39 @@ def _divide(entry: Any, factor: Fraction) -> Any:
     import sympy
 
     return sympy.expand(entry / sympy.Rational(factor.numerator, factor.denominator))
+
+
+def uniform_columns(table: Any) -> tuple[tuple[Any, ...], ...]:
+    """The table's rows with one number format per column.
+
+    Decimals (floats and rounded values) get the column's largest number of places (0.70 under 0.95);
+    integers are grouped by thousands from 1,000 when any integer of the column needs grouping
+    (1,024 under 16,384), and are left as they are otherwise.
+    """
+    from symconv.core.solution import Rounded
+
+    columns = list(zip(*table.rows)) if table.rows else []
+    formats = []
+    for column in columns:
+        places = [_places(cell) for cell in column if isinstance(cell, (float, Rounded))]
+        grouped = any(isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) >= 10_000 for cell in column)
+        formats.append((max(places) if places else None, grouped))
+
+    def formatted(cell: Any, places: int | None, grouped: bool) -> Any:
+        if places is not None and isinstance(cell, (float, Rounded)):
+            return Rounded(cell.value if isinstance(cell, Rounded) else cell, places)
+        if grouped and isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) >= 1000:
+            return Rounded(cell, 0)
+        return cell
+
+    return tuple(tuple(formatted(cell, *formats[index]) for index, cell in enumerate(row)) for row in table.rows)
+
+
+def _places(cell: Any) -> int:
+    if isinstance(cell, float):
+        written = repr(cell)
+        return len(written.partition(".")[2]) if "e" not in written else 4
+    return cell.digits
 
 
 def word_columns(table: Any) -> list[bool]:

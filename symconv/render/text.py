@@ -30,7 +30,10 @@ from symconv.render.rules import (
     common_factor,
     decimal_approximation,
     implicit_product,
+    in_reading_order,
     precedence,
+    reading_name,
+    uniform_columns,
     word_columns,
 )
 
@@ -161,7 +164,7 @@ def _sympy_source(value: Any) -> str:
 
     sympy keeps ⌊(H − 1)/2⌋ as floor(H/2 - 1/2); a reader writes the quotient whole, as the formulas do.
     """
-    return _quotient_printer().doprint(value)
+    return _quotient_printer().doprint(in_reading_order(value))
 
 
 @lru_cache(maxsize=1)
@@ -170,6 +173,9 @@ def _quotient_printer() -> Any:
     from sympy.printing.str import StrPrinter
 
     class QuotientPrinter(StrPrinter):
+        def _print_Symbol(self, expression: Any) -> str:
+            return reading_name(expression.name)
+
         def _print_floor(self, expression: Any) -> str:
             return self._rounded("floor", expression.args[0])
 
@@ -259,7 +265,8 @@ def render_derivation(derivation: Derivation) -> str:
 def render_table(table: Table) -> str:
     cells = [[strip_math(cell) for cell in table.header]]
     cells += [
-        [strip_math(cell) if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows
+        [strip_math(cell) if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row]
+        for row in uniform_columns(table)
     ]
     widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
     words = word_columns(table)
@@ -282,11 +289,48 @@ def render_equation(equation: Equation) -> str:
 
 
 def strip_math(text: str) -> str:
-    """Prose with inline LaTeX, readable as plain text: dollar signs, braces and the commonest macros go."""
-    text = _MACRO.sub(lambda match: MACROS[match.group(1)], text)
+    """Prose with inline LaTeX, readable as plain text: no dollar sign, brace or backslash is left.
+
+    Inside mathematics accents become combining marks (m̄), digit indices Unicode (W₂, tanh²) and a
+    hyphen the minus sign; a macro this table does not know is written as its name (\\tanh is tanh).
+    """
+    parts = text.split("$")
+    return "".join(_math_text(part) if index % 2 else _plain(part) for index, part in enumerate(parts))
+
+
+def _plain(text: str) -> str:
+    text = _MACRO.sub(_macro_text, text)
     for symbol, plain in SYMBOLS.items():
         text = text.replace(symbol, plain)
-    return text.replace("$", "").replace("{", "").replace("}", "")
+    text = re.sub(r"\\([A-Za-z]+) ?", r"\1", text)
+    return text.replace("{", "").replace("}", "")
+
+
+def _bracketed(part: str) -> str:
+    return part if re.fullmatch(r"(?:\\[A-Za-z]+\s*)?[\w^]*", part) else f"({part})"
+
+
+_ACCENT = re.compile(r"\\(bar|hat|tilde|vec)\s*(?:\{(\w)\}|(\w))")
+_ACCENTS = {"bar": "\u0304", "hat": "\u0302", "tilde": "\u0303", "vec": "\u20d7"}
+_SUBSCRIPT = re.compile(r"_(?:\{(\d+)\}|(\d))")
+_SUPERSCRIPT = re.compile(r"\^(?:\{(\d+)\}|(\d))")
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+_UPRIGHT = re.compile(r"\\(?:text|mathrm|operatorname|mathbf)\s*\{([^{}]*)\}")
+_FRACTION = re.compile(r"\\d?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_COMPOUND_INDEX = re.compile(r"_\{([^{}]*[^\w{}][^{}]*)\}")
+
+
+def _math_text(math: str) -> str:
+    math = _UPRIGHT.sub(r"\1", math)
+    math = _FRACTION.sub(lambda match: f"{_bracketed(match.group(1))}/{_bracketed(match.group(2))}", math)
+    math = _COMPOUND_INDEX.sub(r"_(\1)", math)
+    math = _ACCENT.sub(lambda match: (match.group(2) or match.group(3)) + _ACCENTS[match.group(1)], math)
+    math = _SUBSCRIPT.sub(lambda match: (match.group(1) or match.group(2)).translate(_SUBSCRIPT_DIGITS), math)
+    math = _SUPERSCRIPT.sub(lambda match: (match.group(1) or match.group(2)).translate(_SUPERSCRIPT_DIGITS), math)
+    return _plain(math).replace("-", "−")
 
 
 # Named macros, matched whole (\le is not the start of \left).
@@ -295,9 +339,6 @@ MACROS = {
     "mathrm": "",
     "mathbf": "",
     "operatorname": "",
-    "bar": "",
-    "hat": "",
-    "tilde": "",
     "left": "",
     "right": "",
     "displaystyle": "",
@@ -355,7 +396,16 @@ MACROS = {
     "tau": "τ",
     "Sigma": "Σ",
 }
-_MACRO = re.compile(r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])")
+# A macro written as one letter-like sign (∂, √, η) takes the space that ended its name: ∂L, not ∂ L.
+_MACRO = re.compile(r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])(?P<space> ?)")
+
+
+def _macro_text(match: re.Match[str]) -> str:
+    sign = MACROS[match.group(1)]
+    letter_like = len(sign) == 1 and (sign.isalpha() or sign in "∂∇√")
+    return sign if letter_like else sign + match.group("space")
+
+
 # Macros that are a backslash and one sign.
 SYMBOLS = {"\u00a0": " ", r"\,": " ", r"\;": " ", r"\!": "", r"\|": "‖", r"\_": "_", r"\%": "%", r"\&": "&", r"{,}": ","}
 
