@@ -111,6 +111,7 @@ def test_no_underscore_python_or_letter_x_reaches_the_reader(built, document):
     tex, words, _ = built[document]
     assert "_" not in words, words[max(0, words.find("_") - 80) : words.find("_") + 80]
     assert "columns 0 to" not in tex
+    assert '"' not in words  # quotes are curly
     assert re.findall(r".{30}\d\s*x\s*\d.{30}", tex) == []
 
 
@@ -172,3 +173,82 @@ def test_levels_that_only_multiply_by_one_or_add_zero_are_folded():
     g, h, k = sympy.symbols("g h k")
     entry = derive_expression(weighted_sum([0, 0, g, h], [k, k, k, k]), lhs="y")
     assert [expression_text(step.expression) for step in entry.steps] == ["0·k + 0·k + g·k + h·k", "g·k + h·k"]
+
+
+NAMES = {
+    "Latin": "Zoë Łukasiewicz",
+    "Greek": "Αλέξανδρος Παπαδόπουλος",
+    "Cyrillic": "Анна Иванова",
+    "Chinese": "李明",
+    "Japanese": "田中さくら",
+    "Korean": "김민수",
+    "Arabic": "محمد العلي",
+}
+
+
+@pytest.mark.skipif(not (shutil.which("latexmk") and shutil.which("pdftotext")), reason="needs latexmk and pdftotext")
+def test_a_roster_with_a_name_in_every_script_typesets(tmp_path):
+    from symconv.cli.main import main
+    from symconv.teaching.publish import lualatex_available
+
+    if not lualatex_available():
+        pytest.skip("needs LuaLaTeX (texlive-luatex) for names outside Latin")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\n" + "".join(f"s{index},{name}\n" for index, name in enumerate(NAMES.values())), encoding="utf-8")
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "variants",
+                "--seed",
+                "3",
+                "--students",
+                str(roster),
+                "--exercises",
+                "1",
+                "--format",
+                "pdf,moodle",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    for document in DOCUMENTS:
+        words = subprocess.run(
+            ["pdftotext", str(out / f"{document}.pdf"), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert [script for script, name in NAMES.items() if name not in words] == []
+    if shutil.which("xmllint"):
+        subprocess.run(["xmllint", "--noout", str(out / "moodle.xml")], check=True)
+
+
+@pytest.mark.parametrize(
+    ("character", "rule"),
+    [
+        ("\ufffe", "U+FFFE, which XML forbids"),
+        ("\uffff", "U+FFFF, which XML forbids"),
+        ("\x01", "a control character (U+0001)"),
+        ("\x85", "a control character (U+0085)"),
+        ("\U0001f600", "U+1F600 (GRINNING FACE), which no font of the documents draws"),
+    ],
+)
+def test_a_roster_line_no_document_can_hold_is_rejected_before_anything_is_written(tmp_path, capsys, character, rule):
+    from symconv.cli.main import main
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"id,name\ns1,Ada\ns2,Bo{character}b\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["variants", "--seed", "3", "--students", str(roster), "--exercises", "1", "--out", str(out)]) == 2
+    assert f"line 3 contains {rule}" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_text_renderer_leaves_no_latex():
+    from symconv.render.text import render_solution
+
+    leftovers = []
+    for number, exercise in exercises.load().items():
+        rendered = render_solution(exercise.solution())
+        leftovers += [(number, line) for line in rendered.splitlines() if re.search(r"\\[A-Za-z]|[{}$]", line)]
+    assert leftovers == []

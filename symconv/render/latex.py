@@ -23,6 +23,7 @@ from symconv.render.rules import (
     in_reading_order,
     reading_name,
 )
+from symconv.render.scripts import script_runs
 
 
 class WorkingCodegen(ExpressionCodegen):
@@ -308,9 +309,14 @@ _STRAIGHT_QUOTE = re.compile(r'"([^"]*)"')
 
 
 def escape_text(text: str) -> str:
-    """Plain prose to LaTeX: specials escaped, the few Unicode math signs set in math mode, "quotes" curly."""
+    """Plain prose to LaTeX: specials escaped, the few Unicode math signs set in math mode, "quotes" curly,
+    and a run of Greek, Cyrillic, Arabic or CJK letters (a student's name) set in a font that draws it."""
     text = _STRAIGHT_QUOTE.sub("\u201c\\1\u201d", text)
-    return "".join(_TEXT_ESCAPES.get(character, character) for character in text)
+    return "".join(
+        (font % escaped if font else escaped)
+        for font, run in script_runs(text)
+        for escaped in ["".join(_TEXT_ESCAPES.get(character, character) for character in run)]
+    )
 
 
 def prose_latex(text: str) -> str:

@@ -8,6 +8,7 @@ from symconv.core.derive import Derivation
 from symconv.core.solution import Equation, Solution, Table, Text, fill_prose
 from symconv.render.latex import escape_text, label_latex, prose_latex, render_derivation, render_note, unit_latex, value_latex
 from symconv.render.rules import uniform_columns, word_columns
+from symconv.render.scripts import LUATEX_FONTS, PDFTEX_FONTS
 from symconv.render.tikz import FIGURE_RENDERERS
 
 
@@ -86,11 +87,20 @@ def render_solution(solution: Solution) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-PREAMBLE = r"""\documentclass[11pt]{article}
+# LuaLaTeX sets names in any script (symconv.render.scripts); pdfLaTeX still compiles a Latin-only document.
+PREAMBLE = (
+    r"""\documentclass[11pt]{article}
 \ifdefined\pdftrailerid\pdftrailerid{}\fi
-\usepackage[T1]{fontenc}
-\usepackage[utf8]{inputenc}
-\usepackage{lmodern}
+\usepackage{iftex}
+\ifLuaTeX
+"""
+    + LUATEX_FONTS
+    + r"""
+\else
+"""
+    + PDFTEX_FONTS
+    + r"""
+\fi
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2.4cm]{geometry}
 \usepackage{graphicx}
@@ -105,6 +115,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \newcommand{\fitdisplay}[1]{\sbox{\displaybox}{$\displaystyle #1$}%
   \ifdim\wd\displaybox>\linewidth\resizebox{\linewidth}{!}{\usebox{\displaybox}}\else\usebox{\displaybox}\fi}
 """
+)
 
 
 def document(title: str, body: str) -> str:
