@@ -50,6 +50,7 @@ DOCUMENTS = ("questions", "solutions")
         ('∂L/∂X "at stride 1"', r"\frac{\partial L}{\partial X}\ \text{(at stride 1)}", "∂L/∂X (at stride 1)"),
         ('"full correlation"', r"\text{full correlation}", "full correlation"),
         ("K^2", r"K^{2}", "K^2"),
+        ("F(x)", "F(x)", "F(x)"),
     ],
 )
 def test_a_label_is_mathematics_in_latex_and_unicode_in_text(label, latex, text):

@@ -89,7 +89,9 @@ class LabelCodegen(WorkingCodegen):
             inside = ", ".join(arguments)
             # \left( after an operator name adds a space; plain brackets unless a fraction needs tall ones
             brackets = (r"\mathopen{}\left( ", r" \right)") if r"\frac" in inside else ("(", ")")
-            return rf"\operatorname{{{escape_text(node.func.id)}}}{brackets[0]}{inside}{brackets[1]}"
+            # a one-letter function, F(x), is a symbol in italic; a word, rot180 or BN, an operator set upright
+            name = latex_name(node.func.id) if len(node.func.id) == 1 else rf"\operatorname{{{escape_text(node.func.id)}}}"
+            return f"{name}{brackets[0]}{inside}{brackets[1]}"
         return super().visit_Call(node)
 
     def visit_Constant(self, node: ast.Constant) -> str:
