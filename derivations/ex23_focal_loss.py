@@ -87,7 +87,7 @@ def solve(params):
                 caption=f"Losses at $\\gamma = {gamma}$, $\\alpha_t = {alpha}$; decimals rounded to 4 places",
             ),
             Table(
-                ("$p_t$", "dCE/d$p_t$", "dFL/d$p_t$", "ratio of the two"),
+                ("$p_t$", "$\\partial\\mathrm{CE}/\\partial p_t$", "$\\partial\\mathrm{FL}/\\partial p_t$", "ratio of the two"),
                 tuple((row[0], *row[5:]) for row in rows),
                 caption="Gradients with respect to $p_t$",
             ),
