@@ -51,6 +51,8 @@ DOCUMENTS = ("questions", "solutions")
         ('"full correlation"', r"\text{full correlation}", "full correlation"),
         ("K^2", r"K^{2}", "K^2"),
         ("F(x)", "F(x)", "F(x)"),
+        ("w·∇_w L", r"w \cdot \nabla_{w} L", "w·∇_w L"),
+        ("∇_w L(a·w)", r"\left. \nabla_{w} L \right|_{a w}", "∇_w L(a·w)"),
     ],
 )
 def test_a_label_is_mathematics_in_latex_and_unicode_in_text(label, latex, text):
@@ -227,8 +229,8 @@ def test_a_roster_with_a_name_in_every_script_typesets(tmp_path):
 @pytest.mark.parametrize(
     ("character", "rule"),
     [
-        ("\ufffe", "U+FFFE, which XML forbids"),
-        ("\uffff", "U+FFFF, which XML forbids"),
+        ("\ufffe", "U+FFFE, a character XML forbids"),
+        ("\uffff", "U+FFFF, a character XML forbids"),
         ("\x01", "a control character (U+0001)"),
         ("\x85", "a control character (U+0085)"),
         ("\U0001f600", "U+1F600 (GRINNING FACE), which no font of the documents draws"),

@@ -5,7 +5,8 @@ working (LaTeX in LaTeX, Unicode in text):
 
 - names go through the notation table: ``C_in``, ``x_00`` (x₀₀), ``P_fc_weights`` (P with the
   subscript "fc, weights"), ``Y[0,1]`` (an indexed entry);
-- ``∂L/∂K`` is a partial derivative, and ``∂y_1/∂w(a*w)`` one evaluated at a point;
+- ``∂L/∂K`` is a partial derivative, ``∇_w L`` a gradient, and ``∂y_1/∂w(a*w)`` or ``∇_w L(a*w)``
+  one evaluated at a point;
 - any other call is an operator written upright: ``rot180(K)``, ``BN(a*w*u)``;
 - ``+ - * / ^ =`` with ``−``, ``·`` and ``×`` accepted for ``-``, ``*`` and ``*``;
 - a closing remark in double quotes is set as words: ``∂L/∂X "at stride 1"``; a label of words
@@ -23,11 +24,13 @@ from functools import lru_cache
 
 from symconv.core.errors import invalid
 
-# The call a partial derivative ∂A/∂B parses into; no formula calls a function of this name.
+# The calls a partial derivative ∂A/∂B and a gradient ∇_w L parse into; no formula calls these names.
 PARTIAL = "__partial__"
+GRADIENT = "__gradient__"
 
 _OPERAND = r"[^\W\d]\w*(?:\[[^\]]*\])?"
 _DERIVATIVE = re.compile(rf"∂\s*({_OPERAND})\s*/\s*∂\s*({_OPERAND})")
+_GRADIENT = re.compile(rf"∇_({_OPERAND})\s*({_OPERAND})")
 _REMARK = re.compile(r'^(?P<math>.*?)\s*"(?P<remark>[^"]*)"$', re.S)
 _LONE_EQUALS = re.compile(r"(?<![=<>!])=(?!=)")
 _SIGNS = {"−": "-", "·": "*", "×": "*", "^": "**", "²": "**2"}
@@ -48,7 +51,7 @@ def parse_label(label: str) -> Label:
     math, remark = (found.group("math"), found.group("remark")) if found else (label.strip(), "")
     if not math:  # words alone, e.g. "full correlation"
         return Label(ast.Constant(value=remark))
-    source = _DERIVATIVE.sub(rf"{PARTIAL}(\1, \2)", math)
+    source = _GRADIENT.sub(rf"{GRADIENT}(\2, \1)", _DERIVATIVE.sub(rf"{PARTIAL}(\1, \2)", math))
     for sign, python in _SIGNS.items():
         source = source.replace(sign, python)
     source = _LONE_EQUALS.sub("==", source)

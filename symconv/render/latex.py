@@ -11,7 +11,7 @@ from latexify.codegen import ExpressionCodegen, expression_rules
 
 from symconv.core.derive import Derivation
 from symconv.core.formula import Formula
-from symconv.core.labels import PARTIAL, parse_label
+from symconv.core.labels import GRADIENT, PARTIAL, parse_label
 from symconv.core.solution import Rounded
 from symconv.core.symbols import latex_name
 from symconv.core.values import is_array, is_sympy
@@ -32,7 +32,7 @@ class WorkingCodegen(ExpressionCodegen):
     def __init__(self) -> None:
         super().__init__()
         # a mod b reads as a remainder, not a percentage.
-        self._bin_op_rules = {
+        self._bin_op_rules: dict[type[ast.operator], expression_rules.BinOpRule] = {
             **self._bin_op_rules,
             ast.Mod: expression_rules.BinOpRule("", r" \bmod ", "", operand_right=expression_rules.BinOperandRule(force=True)),
         }
@@ -83,6 +83,8 @@ class LabelCodegen(WorkingCodegen):
         arguments = [self.visit(argument) for argument in node.args]
         if isinstance(node.func, ast.Name) and node.func.id == PARTIAL:
             return rf"\frac{{\partial {arguments[0]}}}{{\partial {arguments[1]}}}"
+        if isinstance(node.func, ast.Name) and node.func.id == GRADIENT:
+            return rf"\nabla_{{{arguments[1]}}} {arguments[0]}"
         if isinstance(node.func, ast.Call):  # a derivative evaluated at a point
             return rf"\left. {self.visit(node.func)} \right|_{{{', '.join(arguments)}}}"
         if isinstance(node.func, ast.Name) and node.func.id not in FUNCTION_NAMES:
@@ -235,7 +237,9 @@ def broken_sum(node: ast.expr) -> list[str]:
         return [expression_latex(node)]
     terms = operands(node)
     signs = ["+"] + [_sign(node, index) for index in range(1, len(terms))]
-    lines, current, width = [], [], 0
+    lines: list[str] = []
+    current: list[str] = []
+    width = 0
     for index, (sign, term) in enumerate(zip(signs, terms)):
         term_width = len(expression_text(term)) + 3
         if current and width + term_width > LINE_WIDTH:
@@ -259,6 +263,7 @@ def _sign(chain: ast.BinOp, index: int) -> str:
 
     node = chain
     while len(operands(node)) > index + 1:
+        assert isinstance(node.left, ast.BinOp)  # more terms than index + 1: the left side continues the chain
         node = node.left
     return "-" if isinstance(node.op, ast.Sub) else "+"
 

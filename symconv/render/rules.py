@@ -108,8 +108,9 @@ def common_factor(rows: list[list[Any]]) -> tuple[Any, list[list[Any]]]:
     """
     from math import gcd, lcm
 
-    contents = [_content(entry) for row in rows for entry in row if entry != 0]
-    if len(contents) < 2 or any(content is None for content in contents):
+    found = [_content(entry) for row in rows for entry in row if entry != 0]
+    contents = [content for content in found if content is not None]
+    if len(contents) < 2 or len(contents) < len(found):
         return 1, rows
     factor = Fraction(gcd(*(c.numerator for c in contents)), lcm(*(c.denominator for c in contents)))
     if factor.denominator == 1:

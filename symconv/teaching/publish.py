@@ -14,14 +14,14 @@ from symconv.core.errors import SymconvError
 from symconv.render.scripts import OTHER_SCRIPTS
 
 
-def write_atomic(path: Path, content: str) -> Path:
-    """Write ``content`` to a temporary file beside ``path``, then rename it: never a half-written file."""
+def write_atomic(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` (text as UTF-8) to a temporary file beside ``path``, then rename it: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes private files; documents are ordinary ones
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
