@@ -99,19 +99,19 @@ def solve(params):
                 "The derivative with respect to $p_t$, by the product rule (the power rule on the factor "
                 "$(1 - p_t)^\\gamma$, times $-1$ from the chain rule, and $d \\log p_t / dp_t = 1/p_t$):"
             ),
-            Equation("dFL/dp_t", product_rule),
+            Equation("∂FL/∂p_t", product_rule),
             Text(
                 "Taking the common factor out of the bracket gives the closed form; for $\\gamma = 0$, "
                 "$\\alpha_t = 1$ it is the cross-entropy's $-1/p_t$, as it must be:"
             ),
-            Equation("dFL/dp_t", derivative),
+            Equation("∂FL/∂p_t", derivative),
             Table(
                 ("$p_t$", "$(1 - p_t)^\\gamma$", "CE", "FL", "FL/CE"),
                 tuple(row[:5] for row in rows),
                 caption=f"Losses at $\\gamma = {gamma}$, $\\alpha_t = {alpha}$; decimals rounded to 4 places",
             ),
             Table(
-                ("$p_t$", "dCE/d$p_t$", "dFL/d$p_t$", "ratio of the two"),
+                ("$p_t$", "$\\partial\\mathrm{CE}/\\partial p_t$", "$\\partial\\mathrm{FL}/\\partial p_t$", "ratio of the two"),
                 tuple((row[0], *row[5:]) for row in rows),
                 caption="Gradients with respect to $p_t$",
             ),

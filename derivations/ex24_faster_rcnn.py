@@ -98,7 +98,7 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Faster R-CNN is one network in four stages. (1) A backbone, here VGG-16 up to conv5_3, turns "
+                "Faster R-CNN is one network in four stages. (1) A backbone, here VGG-16 up to $\\mathrm{conv5}_3$, turns "
                 "the image into a feature map shared by everything after it. (2) The region proposal network "
                 "(RPN) slides a 3×3 convolution over that map; at every position two sibling 1×1 convolutions "
                 "judge $k$ reference boxes (anchors) centred there: $n_{\\text{scores}} = {score_count}$ objectness "
@@ -132,7 +132,7 @@ def solve(params):
                 caption=f"A {height}×{width} image through VGG-16 (the fifth pool is removed)",
             ),
             Text(
-                "The conv5_3 map is $H_{\\text{feat}} \\times W_{\\text{feat}}$ = {fh}×{fw} cells with {c} channels; one step on it is {stride} image pixels "
+                "The $\\mathrm{conv5}_3$ map is $H_{\\text{feat}} \\times W_{\\text{feat}}$ = {fh}×{fw} cells with {c} channels; one step on it is {stride} image pixels "
                 "({pools} pools of stride 2). Every position carries {k} anchors:",
                 {"fh": feature_h, "fw": feature_w, "c": channels, "stride": stride, "pools": POOLED_BLOCKS, "k": k.value},
             ),
@@ -194,7 +194,7 @@ def solve(params):
             "roi_col_bins": [list(span) for span in col_bins],
         },
         conclusion=Text(
-            "A {h}×{w} image gives a {fh}×{fw} conv5_3 map (floor pooling; {ch}×{cw} with the original ceiling), "
+            "A {h}×{w} image gives a {fh}×{fw} $\\mathrm{conv5}_3$ map (floor pooling; {ch}×{cw} with the original ceiling), "
             "{k} anchors per position ({outputs} RPN outputs each) and {anchors} anchors in all. RoI pooling cuts "
             "the {rh}×{rw}-cell proposal into {p}×{p} bins of {row_counts} rows and {col_counts} columns and hands "
             "the head {p}×{p}×{c} numbers.",
