@@ -121,7 +121,7 @@ EXERCISE = Exercise(
     question=(
         "A residual block computes $y = F(x) + x$. Derive $\\partial y/\\partial x$, and check it on the branch "
         "$F(x) = W_2 \\mathrm{tanh}(W_1 x)$ with symbolic {size}×{size} weights. Multiply out the Jacobian of $L$ "
-        "stacked blocks for each $L$ in {depths}, and explain why the expression keeps gradients from vanishing."
+        "stacked blocks for $L$ taking the values {depths}, and explain why the expression keeps gradients from vanishing."
     ),
     defaults={"size": 2, "depths": (2, 3)},
     solve=solve,

@@ -399,14 +399,18 @@ MACROS = {
     "tau": "τ",
     "Sigma": "Σ",
 }
-# A macro written as one letter-like sign (∂, √, η) takes the space that ended its name: ∂L, not ∂ L.
-_MACRO = re.compile(r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])(?P<space> ?)")
+# A macro written as one letter-like sign (∂, √, η) takes the space that ended its name before a letter
+# or digit it multiplies (∂L, not ∂ L), and keeps it before anything else (γ = 2, γ log p).
+_MACRO = re.compile(
+    r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])(?P<space> ?)(?P<next>[A-Za-z0-9]?)"
+)
 
 
 def _macro_text(match: re.Match[str]) -> str:
     sign = MACROS[match.group(1)]
     letter_like = len(sign) == 1 and (sign.isalpha() or sign in "∂∇√")
-    return sign if letter_like else sign + match.group("space")
+    space = "" if letter_like and match.group("next") else match.group("space")
+    return sign + space + match.group("next")
 
 
 # Macros that are a backslash and one sign.
