@@ -89,7 +89,7 @@ def solve(params):
             Equation("u", inputs.tolist()),
             Equation("w", weights.tolist()),
             Text("Normalising the batch for $w$ and for $aw$ with $a > 0$, the difference of the outputs is"),
-            Equation("BN((aw) u) - BN(w u)", scale_gap.tolist()),
+            Equation("BN(a·w·u) − BN(w·u)", scale_gap.tolist()),
             Text(
                 "because $\\mu$ and $\\sigma$ both scale by $a$, which cancels. For the gradient, let the "
                 "layers above hand back $g_b = \\partial L/\\partial y_b$; these are the same at $aw$ as at $w$, "
@@ -97,14 +97,14 @@ def solve(params):
                 "$\\nabla_w L = \\sum_b g_b\\, \\partial y_b/\\partial w$. Its value at $aw$ against $1/a$ "
                 "times its value at $w$:"
             ),
-            Equation("grad at aw - (1/a) grad at w", gradient_gap.tolist()),
+            Equation("∇_w L(a·w) − (1/a)·∇_w L(w)", gradient_gap.tolist()),
             Equation("ratio", ratio),
             Text(
                 "so the ratio $r$ of the gradient at $aw$ to the gradient at $w$ is $1/a$. The gradient is also "
                 "orthogonal to the weights: $L(aw)$ does not change with $a$, and its derivative in $a$ at "
                 "$a = 1$ is $w \\cdot \\nabla_w L$ (Euler's relation for a function homogeneous of degree 0):"
             ),
-            Equation("w . grad", radial),
+            Equation("w·∇_w L", radial),
             Text(
                 "What this does to the learning rate. The step $-\\eta \\nabla_w L$ taken at weights $aw$ is "
                 "$r$ times the step at $w$, while the weights are $a$ times longer; relative to the weights, "

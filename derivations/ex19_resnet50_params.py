@@ -70,7 +70,7 @@ def solve(params):
             total,
             Text(
                 "Counting only the weights of convolutions ($P_{\\text{conv}}$, the first column of the table) and of "
-                "the classifier ($P_{\\text{fc\\_weights}}$, without its {classes} biases), without BatchNorm:",
+                "the classifier ($P_{\\text{fc, weights}}$, without its {classes} biases), without BatchNorm:",
                 {"classes": classes},
             ),
             weights,

@@ -79,8 +79,8 @@ def solve(params):
                 else ()
             ),
             Text(
-                "The concatenation stacks the branch outputs along the channel axis, so with $C_{\\text{1x1}}$, $C_{\\text{3x3}}$, "
-                "$C_{\\text{5x5}}$ and $C_{\\text{pool}}$ the output channels of the four branches:"
+                "The concatenation stacks the branch outputs along the channel axis, so with $C_{1 \\times 1}$, $C_{3 \\times 3}$, "
+                "$C_{5 \\times 5}$ and $C_{\\text{pool}}$ the output channels of the four branches:"
             ),
             total,
         ),

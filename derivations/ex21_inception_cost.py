@@ -121,8 +121,8 @@ def solve(params):
         single,
         Text(
             "The module's cost is the sum over its six convolutions, each $K^2 C_{\\text{in}} C_{\\text{out}}$ per output "
-            "position, times the $H \\cdot W$ positions; the max pool multiplies nothing. With $R_{\\text{3x3}}$, "
-            "$R_{\\text{5x5}}$ the widths of the two reductions and $C_{\\text{1x1}}$, $C_{\\text{3x3}}$, $C_{\\text{5x5}}$, "
+            "position, times the $H \\cdot W$ positions; the max pool multiplies nothing. With $R_{3 \\times 3}$, "
+            "$R_{5 \\times 5}$ the widths of the two reductions and $C_{1 \\times 1}$, $C_{3 \\times 3}$, $C_{5 \\times 5}$, "
             "$C_{\\text{pool}}$ the branch outputs ($K$ the larger kernel, $H \\cdot W$ the map):"
         ),
         module,
@@ -241,8 +241,9 @@ def bottleneck_mechanism(c, r, k, n, single=None):
     blocks = (
         Text(
             "The mechanism, on one path. Put a 1×1 convolution from $C$ channels down to $R$ in front of a {k}×{k} "
-            "convolution that maps them back to $C$. Against the {k}×{k} convolution from $C$ to $C$ alone, on a map "
-            "of $H \\cdot W$ positions, the map size cancels:",
+            "convolution that maps them back to $C$. The saving is the cost $\\text{MACs}_{\\text{direct}}$ of the "
+            "{k}×{k} convolution from $C$ to $C$ alone over the cost $\\text{MACs}_{\\text{factorised}}$ of the pair; "
+            "on a map of $H \\cdot W$ positions the map size cancels:",
             {"k": k},
         ),
         general,

@@ -99,19 +99,19 @@ def solve(params):
                 "The derivative with respect to $p_t$, by the product rule (the power rule on the factor "
                 "$(1 - p_t)^\\gamma$, times $-1$ from the chain rule, and $d \\log p_t / dp_t = 1/p_t$):"
             ),
-            Equation("dFL/dp_t", product_rule),
+            Equation("∂FL/∂p_t", product_rule),
             Text(
                 "Taking the common factor out of the bracket gives the closed form; for $\\gamma = 0$, "
                 "$\\alpha_t = 1$ it is the cross-entropy's $-1/p_t$, as it must be:"
             ),
-            Equation("dFL/dp_t", derivative),
+            Equation("∂FL/∂p_t", derivative),
             Table(
-                ("$p_t$", "$(1 - p_t)^\\gamma$", "CE", "FL", "FL/CE"),
+                ("$p_t$", "$(1 - p_t)^\\gamma$", "$\\mathrm{CE}$", "$\\mathrm{FL}$", "$\\mathrm{FL}/\\mathrm{CE}$"),
                 tuple(row[:5] for row in rows),
                 caption=f"Losses at $\\gamma = {gamma}$, $\\alpha_t = {alpha}$; decimals rounded to 4 places",
             ),
             Table(
-                ("$p_t$", "dCE/d$p_t$", "dFL/d$p_t$", "ratio of the two"),
+                ("$p_t$", "$\\partial\\mathrm{CE}/\\partial p_t$", "$\\partial\\mathrm{FL}/\\partial p_t$", "ratio of the two"),
                 tuple((row[0], *row[5:]) for row in rows),
                 caption="Gradients with respect to $p_t$",
             ),
@@ -163,7 +163,7 @@ def solve(params):
         },
         conclusion=Text(
             "At $\\gamma = {gamma}$ the focal loss keeps {low}, {mid} and {high} of the cross-entropy at "
-            "$p_t$ = {p_low}, {p_mid}, {p_high}; $dFL/dp_t$ = {derivative}.",
+            "$p_t$ = {p_low}, {p_mid}, {p_high}; $\\partial \\mathrm{FL}/\\partial p_t$ = {derivative}.",
             {
                 "gamma": gamma,
                 "low": factors[0].value,
@@ -182,9 +182,10 @@ EXERCISE = Exercise(
     number=23,
     title="Focal loss",
     question=(
-        "The focal loss $FL(p_t) = -\\alpha_t (1 - p_t)^\\gamma \\log p_t$ scales the cross-entropy by a factor "
+        "The focal loss $\\mathrm{FL}(p_t) = -\\alpha_t (1 - p_t)^\\gamma \\log p_t$ scales the cross-entropy by a factor "
         "that vanishes for confident predictions. Explain why it improves single-stage object detection. For $\\gamma = {gamma}$ and $\\alpha_t = {alpha}$, compute the "
-        "factor and the ratio FL/CE at $p_t$ = {p_low}, {p_mid} and {p_high}, and derive $dFL/dp_t$."
+        "factor and the ratio $\\mathrm{FL}/\\mathrm{CE}$ at $p_t$ = {p_low}, {p_mid} and {p_high}, and derive "
+        "$\\partial \\mathrm{FL}/\\partial p_t$."
     ),
     defaults={"gamma": 2, "alpha": 1, "p_low": Fraction(1, 10), "p_mid": Fraction(1, 2), "p_high": Fraction(9, 10)},
     solve=solve,

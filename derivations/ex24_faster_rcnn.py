@@ -26,12 +26,12 @@ CONV_SIZE_SYMBOLS = (
 CEILING = "The ceiling of $a/b$ is ⌊(a + b − 1)/b⌋ for positive integers $a$ and $b$."
 
 
-def anchors_per_position(scales, ratios):
-    return scales * ratios
+def anchors_per_position(n_scales, n_ratios):
+    return n_scales * n_ratios
 
 
-def rpn_outputs(k, scores=SCORES_PER_ANCHOR, offsets=OFFSETS_PER_ANCHOR):
-    return scores * k + offsets * k
+def rpn_outputs(k, n_scores=SCORES_PER_ANCHOR, n_offsets=OFFSETS_PER_ANCHOR):
+    return n_scores * k + n_offsets * k
 
 
 def anchor_count(H_feat, W_feat, k):
@@ -98,19 +98,20 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Faster R-CNN is one network in four stages. (1) A backbone, here VGG-16 up to conv5_3, turns "
+                "Faster R-CNN is one network in four stages. (1) A backbone, here VGG-16 up to $\\mathrm{conv5}_3$, turns "
                 "the image into a feature map shared by everything after it. (2) The region proposal network "
                 "(RPN) slides a 3×3 convolution over that map; at every position two sibling 1×1 convolutions "
-                "judge $k$ reference boxes (anchors) centred there: {scores} objectness scores and {offsets} box "
-                "offsets per anchor. The best-scoring corrected anchors, after non-maximum suppression, are the "
+                "judge $k$ reference boxes (anchors) centred there: $n_{\\text{scores}} = {score_count}$ objectness "
+                "scores and $n_{\\text{offsets}} = {offset_count}$ box offsets per anchor. The best-scoring corrected anchors, after non-maximum suppression, are the "
                 "proposals. (3) RoI pooling cuts each proposal out of the same feature map and resamples it "
                 "to a fixed {p}×{p} grid. (4) A head of fully connected layers classifies each pooled region "
                 "and refines its box once more.",
-                {"scores": SCORES_PER_ANCHOR, "offsets": OFFSETS_PER_ANCHOR, "p": pooled},
+                {"score_count": SCORES_PER_ANCHOR, "offset_count": OFFSETS_PER_ANCHOR, "p": pooled},
             ),
             Text(
-                "With {scales} scales and {ratios} aspect ratios the RPN places",
-                {"scales": params["anchor_scales"], "ratios": params["anchor_ratios"]},
+                "With $n_{\\text{scales}} = {scale_count}$ scales and $n_{\\text{ratios}} = {ratio_count}$ aspect ratios, the "
+                "number $k$ of anchors at each position and the number of outputs there are",
+                {"scale_count": params["anchor_scales"], "ratio_count": params["anchor_ratios"]},
             ),
             k,
             per_position,
@@ -131,7 +132,7 @@ def solve(params):
                 caption=f"A {height}×{width} image through VGG-16 (the fifth pool is removed)",
             ),
             Text(
-                "The conv5_3 map is $H_{\\text{feat}} \\times W_{\\text{feat}}$ = {fh}×{fw} cells with {c} channels; one step on it is {stride} image pixels "
+                "The $\\mathrm{conv5}_3$ map is $H_{\\text{feat}} \\times W_{\\text{feat}}$ = {fh}×{fw} cells with {c} channels; one step on it is {stride} image pixels "
                 "({pools} pools of stride 2). Every position carries {k} anchors:",
                 {"fh": feature_h, "fw": feature_w, "c": channels, "stride": stride, "pools": POOLED_BLOCKS, "k": k.value},
             ),
@@ -193,7 +194,7 @@ def solve(params):
             "roi_col_bins": [list(span) for span in col_bins],
         },
         conclusion=Text(
-            "A {h}×{w} image gives a {fh}×{fw} conv5_3 map (floor pooling; {ch}×{cw} with the original ceiling), "
+            "A {h}×{w} image gives a {fh}×{fw} $\\mathrm{conv5}_3$ map (floor pooling; {ch}×{cw} with the original ceiling), "
             "{k} anchors per position ({outputs} RPN outputs each) and {anchors} anchors in all. RoI pooling cuts "
             "the {rh}×{rw}-cell proposal into {p}×{p} bins of {row_counts} rows and {col_counts} columns and hands "
             "the head {p}×{p}×{c} numbers.",

@@ -41,7 +41,8 @@ def solve(params):
             Text(
                 "GroupNorm with $G = {g}$ splits the $C$ channels of each sample into {g} groups of $C/G$ "
                 "consecutive channels and normalises each group over its channels and the whole feature map. "
-                "In the first stage ({c} channels, {s}×{s} maps) one statistic averages $E$ elements:",
+                "In the first stage ($C$ = {c} channels, $H \\times W$ = {s}×{s} maps) one statistic averages $E$ "
+                "elements:",
                 {"g": groups, "c": first_width, "s": first_size},
             ),
             first,

@@ -143,7 +143,7 @@ def test_focal_loss_derivation_steps_agree_with_autograd():
     """Both lines of exercise 23's derivative (product rule, closed form) give torch's gradient."""
     from symconv.core.solution import Equation
 
-    steps = [b.value for b in symconv.solve(23).blocks if isinstance(b, Equation) and b.lhs == "dFL/dp_t"]
+    steps = [b.value for b in symconv.solve(23).blocks if isinstance(b, Equation) and b.lhs == "∂FL/∂p_t"]
     assert len(steps) == 2
     for p_value, gamma, alpha in [(0.1, 2, 1.0), (0.5, 2, 0.25), (0.9, 3, 1.0), (0.3, 0, 1.0)]:
         p = torch.tensor(p_value, dtype=torch.float64, requires_grad=True)
