@@ -1,7 +1,8 @@
-"""Variants of exercises 18, 20, 23, 24, 30, 32 and 33: every drawn main answer recomputed with torch."""
+"""Variants of exercises 11-13, 18-20, 23, 24, 26, 30, 32 and 33: every drawn answer recomputed by torch or pycocotools."""
 
 import math
 
+import numpy as np
 import pytest
 import sympy
 import torch
@@ -19,11 +20,13 @@ from test_architecture_exercises import (
     resnet50,
     trainable,
 )
+from test_gradient_exercises import evaluate, named, tensor
 from torch import nn
 
 from symconv.teaching import exercises, variants
 
 COUNT = 15
+SEEDS = range(20)  # exercises that gained variants with issue 17: the first variant of each of 20 seeds
 
 
 def drawn(number):
@@ -174,3 +177,31 @@ def test_cifar_bottleneck_variants(block, answer):
         assert (answers[answer] if answer else main) == count(network)
         mains.append(main)
     assert_varies(mains)
+
+
+def first_variants(number):
+    """(parameters, all answers) of the first variant drawn with each of the 20 seeds."""
+    exercise = exercises.get(number)
+    for seed in SEEDS:
+        variant = variants.sample(exercise, seed=seed, count=1)[0]
+        yield variant.params, variant.solution().answers
+
+
+def test_max_pool_backward_variants():
+    seen = set()
+    for p, answers in first_variants(12):
+        x, k, stride = np.array(p["input"]), p["kernel_size"], p["stride"]
+        inputs = tensor(x, grad=True)
+        pooled, indices = F.max_pool2d(inputs, k, stride, return_indices=True)
+        positions = [[list(divmod(int(index), len(x))) for index in row] for row in indices[0, 0]]
+        assert answers["window_maxima"] == positions
+        # Distinct powers of two as upstream gradient: every sum of routed entries is told apart.
+        upstream = 2.0 ** np.arange(pooled.numel()).reshape(pooled.shape[-2:])
+        pooled.backward(tensor(upstream))
+        assert np.array_equal(evaluate(answers["grad_input"], named("g", upstream)), inputs.grad[0, 0].numpy())
+        tie = tensor(np.array(p["tie_window"]), grad=True)
+        F.max_pool2d(tie, 2).backward(tensor(np.array([[3.0]])))
+        assert np.array_equal(evaluate(answers["tie_grad_input"], {"g": 3.0}), tie.grad[0, 0].numpy())
+        assert np.count_nonzero(np.array(p["tie_window"]) == np.max(p["tie_window"])) >= 2
+        seen.add((len(x), k, stride))
+    assert len(seen) > 2

@@ -81,6 +81,53 @@ class Choice:
         return "{" + ", ".join(map(str, self.values)) + "}"
 
 
+@dataclass(frozen=True)
+class IntMatrix:
+    """Square integer matrices, rows as tuples: a side from ``sides``, then every entry from low..high.
+
+    Too many to list, so never enumerated: ``count`` says how many there are.
+    """
+
+    sides: tuple[int, ...]
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if not self.sides or any(not is_integer(side) or side < 1 for side in self.sides) or self.high < self.low:
+            raise invalid("IntMatrix", (self.sides, self.low, self.high), "needs sides >= 1 and low <= high")
+
+    @property
+    def count(self) -> int:
+        return sum((self.high - self.low + 1) ** (side * side) for side in self.sides)
+
+    @property
+    def values(self) -> Any:
+        import itertools
+
+        span = range(self.low, self.high + 1)
+        return (
+            tuple(entries[row * side : (row + 1) * side] for row in range(side))
+            for side in self.sides
+            for entries in itertools.product(span, repeat=side * side)
+        )
+
+    def draw(self, rng: random.Random) -> tuple[tuple[int, ...], ...]:
+        side, span = self.sides[_below(rng, len(self.sides))], self.high - self.low + 1
+        return tuple(tuple(self.low + _below(rng, span) for _ in range(side)) for _ in range(side))
+
+    def draw_array(self, generator: Any, size: int) -> Any:
+        raise invalid("IntMatrix", str(self), "matrices are drawn one variant at a time, not as arrays")
+
+    def __str__(self) -> str:
+        sides = " or ".join(f"{side}×{side}" for side in self.sides)
+        return f"{sides}, entries {self.low}..{self.high}"
+
+
+def domain_size(domain: Any) -> int:
+    """How many values a domain holds (``count`` where there are too many for ``len``)."""
+    return domain.count if isinstance(domain, IntMatrix) else len(domain)
+
+
 # --- constraints -------------------------------------------------------------------------------------
 
 
@@ -216,6 +263,24 @@ class MainAnswer:
         for position in self.index:
             value = value[position]
         return exact(value)
+
+
+@dataclass(frozen=True)
+class AnswerParts:
+    """Several numbers asked together (one multi-part quiz question): each an answer or one entry of one.
+
+    ``parts`` holds (label, answer name, index) triples; ``name`` names the whole set in reports.
+    """
+
+    name: str
+    prompt: str
+    parts: tuple[tuple[str, str, tuple[int | str, ...]], ...]
+
+    def labels(self) -> list[str]:
+        return [label for label, _, _ in self.parts]
+
+    def value(self, answers: Mapping[str, Any]) -> list[Any]:
+        return [MainAnswer(name, label, index).value(answers) for label, name, index in self.parts]
 
 
 def formula_answers(**formulas: Formula) -> Callable[[Mapping[str, Any]], dict[str, Any]]:

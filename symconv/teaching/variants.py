@@ -26,7 +26,7 @@ from typing import Any, Callable, Hashable, Mapping, Sequence
 from symconv.core.errors import SymconvError, invalid
 from symconv.core.solution import Solution
 from symconv.core.values import exact, is_integer
-from symconv.teaching.domains import Constraint, MainAnswer, is_number
+from symconv.teaching.domains import Constraint, MainAnswer, domain_size, is_number
 from symconv.teaching.exercises import Exercise
 
 GENERATOR = "symconv-variants/1"  # bump when the sampling changes, so old keys are not misread
@@ -146,7 +146,7 @@ def _too_tight(exercise: Exercise, tally: Tally) -> SymconvError:
 
 def combinations(exercise: Exercise, pins: Mapping[str, Any]) -> int:
     """How many parameter combinations the domains allow (before constraints and keys)."""
-    return math.prod(len(domain) for name, domain in exercise.domains.items() if name not in pins)
+    return math.prod(domain_size(domain) for name, domain in exercise.domains.items() if name not in pins)
 
 
 def distinct_valid(exercise: Exercise, pins: Mapping[str, Any]) -> int:
