@@ -1,6 +1,7 @@
 """Exercise 13: the backward pass of average pooling spreads each upstream gradient evenly over its window."""
 
 from symconv import Equation, Exercise, Text, Worked
+from symconv.core.values import exact
 from symconv.formulas.gradients import (
     avg_pool,
     avg_pool_backward,
@@ -9,6 +10,7 @@ from symconv.formulas.gradients import (
     syntax,
     upstream_loss,
 )
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
 
 
 def solve(params):
@@ -48,6 +50,7 @@ def solve(params):
         ),
         answers={
             "grad_fraction": syntax(share),
+            "share": exact(share),
             "grad_input": syntax(differentiated),
             "matches_spreading": (differentiated - spread).is_zero_matrix,
         },
@@ -70,4 +73,16 @@ EXERCISE = Exercise(
     defaults={"n": 4, "kernel_size": 2, "stride": 2},
     solve=solve,
     topics=("backpropagation", "pooling"),
+    domains={"n": Choice(4, 5, 6, 7), "kernel_size": Choice(2, 3), "stride": Choice(1, 2, 3)},
+    constraints=(
+        Constraint(
+            "the windows tile the input exactly (stride at most the window, no row or column left over)",
+            lambda p: p["stride"] <= p["kernel_size"] < p["n"] and (p["n"] - p["kernel_size"]) % p["stride"] == 0,
+        ),
+        Constraint(
+            "at most 9 windows, so the gradient matrix fits a page",
+            lambda p: ((p["n"] - p["kernel_size"]) // p["stride"] + 1) ** 2 <= 9,
+        ),
+    ),
+    main_answer=MainAnswer("share", "the share of its window's upstream gradient that one input of a single window receives"),
 )

@@ -1,6 +1,9 @@
 """Moodle XML: parsed back with ElementTree and checked against key.json; HTML feedback well formed and escaped."""
 
 import json
+import re
+import shutil
+import subprocess
 from fractions import Fraction
 from xml.etree import ElementTree
 
@@ -146,3 +149,47 @@ def test_cdata_and_markup_inside_prose_survive():
 )
 def test_exact_integers_are_graded_exactly_and_other_values_within_a_relative_tolerance(value, expected):
     assert moodle.answer_and_tolerance(value) == expected
+
+
+CLOZE_FIELD = re.compile(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}")
+CLOZE_EXERCISES = {12: "window_maxima"}  # exercise: the multi-part answer its cloze question asks for
+
+
+def flatten(value):
+    return [leaf for entry in value for leaf in flatten(entry)] if isinstance(value, list) else [value]
+
+
+@pytest.fixture(scope="module")
+def cloze(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cloze")
+    argv = ["variants", "--seed", "8", "-n", "3", "--exercises", ",".join(map(str, CLOZE_EXERCISES)), "--out", str(out)]
+    modules = tuple(dict.fromkeys((*cli.COMMAND_MODULES, "symconv.cli.variants")))
+    saved, cli.COMMAND_MODULES = cli.COMMAND_MODULES, modules
+    try:
+        assert cli.main([*argv, "--format", "json,moodle"]) == 0
+    finally:
+        cli.COMMAND_MODULES = saved
+    return out / "moodle.xml", json.loads((out / "key.json").read_text())
+
+
+def test_multi_part_answers_are_cloze_questions_whose_fields_are_the_keys_numbers(cloze):
+    path, key = cloze
+    questions = [question for question in ElementTree.parse(path).getroot() if question.get("type") != "category"]
+    assert [question.get("type") for question in questions] == ["cloze"] * len(key["variants"])
+    for question, entry in zip(questions, key["variants"]):
+        expected = flatten(entry["answers"][CLOZE_EXERCISES[entry["exercise"]]])
+        fields = CLOZE_FIELD.findall(question.findtext("questiontext/text"))
+        assert len(fields) == len(expected) > 1
+        for (answer, tolerance), value in zip(fields, expected):
+            if isinstance(value, int):
+                assert (answer, tolerance) == (str(value), "0")
+            else:
+                assert float(answer) == value and float(tolerance) == pytest.approx(abs(value) / 1000, rel=1e-12)
+        html_fragment(question.findtext("questiontext/text"))
+
+
+@pytest.mark.skipif(shutil.which("xmllint") is None, reason="xmllint (apt: libxml2-utils) is not installed")
+def test_xmllint_accepts_the_quiz(cloze):
+    path, _ = cloze
+    result = subprocess.run(["xmllint", "--noout", str(path)], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")

@@ -205,3 +205,19 @@ def test_max_pool_backward_variants():
         assert np.count_nonzero(np.array(p["tie_window"]) == np.max(p["tie_window"])) >= 2
         seen.add((len(x), k, stride))
     assert len(seen) > 2
+
+
+def test_avg_pool_backward_variants():
+    seen = set()
+    for p, answers in first_variants(13):
+        n, k, stride = p["n"], p["kernel_size"], p["stride"]
+        inputs = tensor(np.zeros((n, n)), grad=True)
+        pooled = F.avg_pool2d(inputs, k, stride)
+        upstream = 2.0 ** np.arange(pooled.numel()).reshape(pooled.shape[-2:])
+        pooled.backward(tensor(upstream))
+        assert np.array_equal(evaluate(answers["grad_input"], named("g", upstream)), inputs.grad[0, 0].numpy())
+        single = tensor(np.zeros((k, k)), grad=True)
+        F.avg_pool2d(single, k).backward(tensor(np.ones((1, 1))))
+        assert float(answers["share"]) == single.grad[0, 0, 0, 0].item()
+        seen.add((n, k, stride))
+    assert len(seen) > 2

@@ -213,9 +213,16 @@ def test_a_domain_too_tight_is_reported_with_its_rejection_rate():
 
 
 def test_exercises_without_domains_are_not_parametrised():
-    exercise = exercises.get(13)
+    exercise = Exercise(number=99, title="t", question="q", solve=None, defaults={"n": 1})
     assert not exercise.parametrised
-    with pytest.raises(SymconvError, match="exercise=13: not parametrised"):
+    with pytest.raises(SymconvError, match="exercise=99: not parametrised"):
+        variants.sample(exercise, 0, 1)
+
+
+def test_prose_only_exercises_say_why_they_have_no_variants():
+    exercise = exercises.get(29)
+    assert exercise.prose_only and not exercise.parametrised
+    with pytest.raises(SymconvError, match="exercise=29: prose only: the answer explains"):
         variants.sample(exercise, 0, 1)
 
 
@@ -449,13 +456,29 @@ def test_roster_sets_hold_one_variant_per_exercise_per_student(tmp_path, run):
     assert all(entry["id"] in questions for entry in key["variants"]) and questions.count("\\clearpage") == 2
 
 
+def test_a_range_skips_the_exercises_without_variants_and_says_why(tmp_path, run, monkeypatch):
+    from symconv.teaching import exercises as registry
+
+    prose = [number for number, exercise in registry.load().items() if exercise.prose_only]
+    assert 0 < len(prose) <= 4
+    code, stdout, _ = run("variants", "--seed", 2, "-n", 1, "--exercises", "28-29,34", "--out", tmp_path, "--format", "json")
+    assert code == 0
+    assert [json.loads((tmp_path / "key.json").read_text())["variants"][0]["exercise"]] == [28]
+    assert "skipped exercise 29: prose only: the answer explains" in stdout
+    assert "skipped exercise 34: prose only: the answer is a judgement" in stdout
+    code, stdout, _ = run("list")
+    assert code == 0 and all(f"(prose only: {registry.get(number).prose_only})" in stdout for number in prose)
+    code, stdout, stderr = run("stress", 29, "-n", 5)
+    assert (code, stdout) == (2, "") and stderr.startswith("error: exercise=29: prose only: ")
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["-n", "20", "--exercises", "28"], "-n=20: exercise 28 has only 9 distinct variants"),
         (["-n", "2", "--param", "stride=x"], "--param='stride=x': must be an integer"),
         (["-n", "2", "--param", "wings=2"], "--param='wings=2': unknown parameter 'wings'"),
-        (["-n", "2", "--exercises", "13"], "exercise=13: not parametrised"),
+        (["-n", "2", "--exercises", "29,34"], "exercise=29: prose only"),
         (["-n", "2", "--format", "latex,docx"], "--format='latex,docx': must be a comma-separated list"),
         (["--exercises", "1"], "-n=None: give the number of variants"),
     ],
@@ -504,7 +527,7 @@ def test_stress_reports_ranges_rejections_duplicates_and_cost(run):
         "time per variant",
     ):
         assert phrase in stdout
-    assert run("stress", "13")[0] == 2
+    assert run("stress", "29")[0] == 2
 
 
 def test_progress_bar_only_on_a_terminal():

@@ -73,25 +73,34 @@ def parse_formats(text: str) -> list[str]:
     return chosen
 
 
-def chosen_exercises(arguments: argparse.Namespace) -> list[Any]:
+def chosen_exercises(arguments: argparse.Namespace) -> tuple[list[Any], list[str]]:
+    """The exercises to draw from, and a note for each asked-for one that has no variants (skipped).
+
+    A list or range is taken as "these, where they have variants"; only when none of them has any is it refused.
+    """
     from symconv.cli.main import parse_exercise_list
     from symconv.teaching import exercises
-    from symconv.teaching.variants import require_parametrised
+    from symconv.teaching.variants import require_parametrised, without_variants
 
     registry = exercises.load(arguments.derivations)
     if arguments.exercises is None:
-        return [exercise for exercise in registry.values() if exercise.parametrised]
-    chosen = [exercises.get(number, arguments.derivations) for number in dict.fromkeys(parse_exercise_list(arguments.exercises))]
-    for exercise in chosen:
-        require_parametrised(exercise)
-    return chosen
+        asked = list(registry.values())
+    else:
+        asked = [
+            exercises.get(number, arguments.derivations) for number in dict.fromkeys(parse_exercise_list(arguments.exercises))
+        ]
+    chosen = [exercise for exercise in asked if not without_variants(exercise)]
+    if not chosen:
+        require_parametrised(asked[0])
+    skipped = [] if arguments.exercises is None else [exercise for exercise in asked if without_variants(exercise)]
+    return chosen, [f"skipped exercise {exercise.number}: {without_variants(exercise)}" for exercise in skipped]
 
 
 def run_variants(arguments: argparse.Namespace) -> str:
     from symconv.teaching import variants as model
 
     formats = parse_formats(arguments.format)
-    chosen = chosen_exercises(arguments)
+    chosen, skipped = chosen_exercises(arguments)
     pins = model.parse_pins(arguments.param, chosen)
     students = model.read_roster(arguments.students) if arguments.students is not None else [None]
     count = arguments.n if arguments.n is not None else (1 if arguments.students is not None else None)
@@ -115,19 +124,18 @@ def run_variants(arguments: argparse.Namespace) -> str:
 
     documents = build_documents(worked, arguments.seed, pins, formats, arguments.students is not None)
     written = write_all(arguments.out, documents, compile_pdfs="pdf" in formats)
-    notes = [f"wrote {path}" for path in written]
+    notes = [f"wrote {path}" for path in written] + skipped
     if "pdf" in formats and not any(path.suffix == ".pdf" for path in written):
         notes.append("latexmk not found: PDFs skipped")
     if arguments.students is not None:
         notes += shared_variants(drawn, len(students))
     if "moodle" in formats:
-        asked = {
-            variant.exercise.number: model.main_answer(variant.exercise, solution.answers).name for variant, solution in worked
-        }
-        notes.append(
-            "moodle.xml asks for one answer per variant: "
-            + ", ".join(f"{name} (exercise {number})" for number, name in asked.items())
-        )
+        asked = {}
+        for variant, solution in worked:
+            main = model.main_answer(variant.exercise, solution.answers)
+            parts = ", several parts" if isinstance(main.value(solution.answers), list) else ""
+            asked[variant.exercise.number] = f"{main.name} (exercise {variant.exercise.number}{parts})"
+        notes.append("moodle.xml asks for one answer per variant: " + ", ".join(asked.values()))
     return "\n".join(notes)
 
 
@@ -222,6 +230,7 @@ def key_document(worked: Sequence[tuple[Any, Any]], seed: int, pins: dict) -> st
 
 def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
     from symconv.render.moodle import NumericalQuestion, render_quiz
+    from symconv.teaching.domains import AnswerParts
     from symconv.teaching.variants import main_answer
 
     categories: dict[int, tuple[tuple[str, ...], list]] = {}
@@ -235,6 +244,7 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
             solution=solution,
             prompt=asked.prompt,
             answer=asked.value(solution.answers),
+            labels=asked.labels() if isinstance(asked, AnswerParts) else (),
         )
         categories.setdefault(exercise.number, (path, []))[1].append(question)
     return render_quiz(list(categories.values()))

@@ -79,9 +79,19 @@ class Tally:
         return self.rejected / self.draws if self.draws else 0.0
 
 
-def require_parametrised(exercise: Exercise) -> None:
+def without_variants(exercise: Exercise) -> str:
+    """Why the exercise has no variants ("" when it has them)."""
+    if exercise.prose_only:
+        return f"prose only: {exercise.prose_only}, so it has no variants"
     if not exercise.parametrised:
-        raise invalid("exercise", exercise.number, "not parametrised: it declares no parameter domains, so it has no variants")
+        return "not parametrised: it declares no parameter domains, so it has no variants"
+    return ""
+
+
+def require_parametrised(exercise: Exercise) -> None:
+    reason = without_variants(exercise)
+    if reason:
+        raise invalid("exercise", exercise.number, reason)
 
 
 def variant_key(exercise: Exercise, params: Mapping[str, Any]) -> Hashable:
