@@ -221,3 +221,35 @@ def test_avg_pool_backward_variants():
         assert float(answers["share"]) == single.grad[0, 0, 0, 0].item()
         seen.add((n, k, stride))
     assert len(seen) > 2
+
+
+def integers(shape, seed):
+    return np.random.default_rng(seed).integers(-5, 6, shape)
+
+
+def input_gradient(x, kernel, upstream, **hyper):
+    inputs = tensor(x, grad=True)
+    F.conv2d(inputs, tensor(kernel), **hyper).backward(tensor(upstream))
+    return inputs.grad[0, 0].numpy()
+
+
+def test_conv_input_gradient_variants():
+    seen = set()
+    for seed, (p, answers) in zip(SEEDS, first_variants(11)):
+        n = p["n"]
+        for size, entries in answers["grad_input_by_kernel_size"].items():
+            kernel, upstream = integers((size, size), seed), integers((n - size + 1,) * 2, seed + 100)
+            ours = evaluate(entries, {**named("k", kernel), **named("g", upstream)})
+            assert np.array_equal(ours, input_gradient(np.zeros((n, n)), kernel, upstream))
+        gn, gk = p["general_n"], p["general_kernel_size"]
+        hyper = {name: p[name] for name in ("stride", "padding", "dilation")}
+        kernel = integers((gk, gk), seed + 200)
+        out = F.conv2d(tensor(np.zeros((gn, gn))), tensor(kernel), **hyper).shape[-1]
+        upstream = integers((out, out), seed + 300)
+        ours = evaluate(answers["general_grad_input"], {**named("k", kernel), **named("g", upstream)})
+        assert np.array_equal(ours, input_gradient(np.zeros((gn, gn)), kernel, upstream, **hyper))
+        assert answers["general_output_size"] == out and np.count_nonzero(ours)
+        back = F.conv_transpose2d(tensor(upstream), tensor(kernel), **hyper, output_padding=answers["output_padding"])
+        assert back.shape[-1] == gn and np.array_equal(back[0, 0].detach().numpy(), ours)
+        seen.add(tuple(hyper.values()))
+    assert len(seen) > 3
