@@ -253,3 +253,50 @@ def test_conv_input_gradient_variants():
         assert back.shape[-1] == gn and np.array_equal(back[0, 0].detach().numpy(), ours)
         seen.add(tuple(hyper.values()))
     assert len(seen) > 3
+
+
+def voc_by_definition(truths, detections):
+    """VOC's devkit rule in floats: greedy matching by score at IoU 0.5, then the area under the precision envelope."""
+    boxes = np.array(truths, dtype=float)
+    claimed, hits, precision, recall = set(), 0, [], []
+    for rank, (*box, _) in enumerate(sorted(detections, key=lambda d: -d[4]), start=1):
+        x, y, w, h = box
+        width = np.clip(np.minimum(x + w, boxes[:, 0] + boxes[:, 2]) - np.maximum(x, boxes[:, 0]), 0, None)
+        height = np.clip(np.minimum(y + h, boxes[:, 1] + boxes[:, 3]) - np.maximum(y, boxes[:, 1]), 0, None)
+        iou = width * height / (w * h + boxes[:, 2] * boxes[:, 3] - width * height)
+        best = int(np.argmax(iou))
+        if iou[best] >= 0.5 and best not in claimed:
+            claimed.add(best)
+            hits += 1
+        precision.append(hits / rank)
+        recall.append(hits / len(truths))
+    levels = np.concatenate(([0.0], recall, [1.0]))
+    envelope = np.maximum.accumulate(np.concatenate(([0.0], precision, [0.0]))[::-1])[::-1]
+    rises = np.flatnonzero(levels[1:] != levels[:-1]) + 1
+    return precision, recall, float(np.sum((levels[rises] - levels[rises - 1]) * envelope[rises]))
+
+
+def test_mean_average_precision_variants():
+    from test_detection import pycocotools_eval
+
+    layouts = set()
+    for p, answers in first_variants(26):
+        truths, detections = p["truths"], p["detections"]
+        ground_truth = {
+            "images": [{"id": 1}],
+            "categories": [{"id": 1}],
+            "annotations": [
+                {"id": i, "image_id": 1, "category_id": 1, "bbox": list(box), "area": box[2] * box[3], "iscrowd": 0}
+                for i, box in enumerate(truths, start=1)
+            ],
+        }
+        found = [{"image_id": 1, "category_id": 1, "bbox": list(d[:4]), "score": d[4]} for d in detections]
+        (coco_map, ap50, ap75), _ = pycocotools_eval(ground_truth, found)
+        assert [float(answers[name]) for name in ("map_coco", "ap50", "ap75")] == pytest.approx([coco_map, ap50, ap75], abs=1e-12)
+        precision, recall, voc = voc_by_definition(truths, detections)
+        assert [float(value) for value in answers["precision"]] == pytest.approx(precision, abs=1e-12)
+        assert [float(value) for value in answers["recall"]] == pytest.approx(recall, abs=1e-12)
+        assert float(answers["voc_ap"]) == pytest.approx(voc, abs=1e-12)
+        assert 0 < precision[-1] < 1 and ap50 > coco_map  # a false positive, and boxes that fit loosely
+        layouts.add(truths)
+    assert len(layouts) > 2
