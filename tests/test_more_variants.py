@@ -16,6 +16,9 @@ from test_architecture_exercises import (
     Inception,
     cifar_stem,
     count,
+    count_of,
+    imagenet_stem,
+    main_path_layers,
     resnet,
     resnet50,
     trainable,
@@ -300,3 +303,22 @@ def test_mean_average_precision_variants():
         assert 0 < precision[-1] < 1 and ap50 > coco_map  # a false positive, and boxes that fit loosely
         layouts.add(truths)
     assert len(layouts) > 2
+
+
+# torchvision's published parameter counts of its ImageNet ResNets (1000 classes).
+TORCHVISION_RESNETS = {50: 25_557_032, 101: 44_549_160, 152: 60_192_808}
+
+
+def test_resnet_depth_variants():
+    depths = set()
+    for p, answers in first_variants(19):
+        network = resnet(Bottleneck, imagenet_stem(p["stem_channels"]), p["widths"], p["blocks"], p["expansion"], p["classes"])
+        assert answers["params"] == count(network)
+        assert answers["conv_weights"] == count_of(network, nn.Conv2d)
+        assert answers["batchnorm_params"] == count_of(network, nn.BatchNorm2d)
+        assert answers["fc_params"] == count_of(network, nn.Linear)
+        assert main_path_layers(network) == p["depth"]
+        if p["classes"] == 1000:
+            assert answers["params"] == TORCHVISION_RESNETS[p["depth"]]
+        depths.add(p["depth"])
+    assert depths == {50, 101, 152}
