@@ -45,6 +45,7 @@ class DetectionSets:
     """
 
     layouts: tuple
+    lower_bound = True  # count is a lower bound of the distinct sets
 
     @property
     def count(self):

@@ -124,10 +124,11 @@ class IntMatrix:
 
 
 def domain_size(domain: Any) -> int:
-    """How many values a domain holds: ``count`` where there are too many to list (for some a lower bound), else ``len``.
+    """How many values a domain holds: ``count`` where there are too many to list, else ``len``.
 
     A domain is any object with ``draw(rng)`` (using only ``rng.random()``) and ``__str__``, plus either ``values``
-    and ``__len__`` or ``count``; exercises may define their own, e.g. a set of detections around given objects.
+    and ``__len__`` or ``count`` (a lower bound when it sets ``lower_bound = True``); exercises may define their
+    own, e.g. a set of detections around given objects.
     """
     count = getattr(domain, "count", None)
     return count if isinstance(count, int) else len(domain)
