@@ -322,3 +322,20 @@ def test_resnet_depth_variants():
             assert answers["params"] == TORCHVISION_RESNETS[p["depth"]]
         depths.add(p["depth"])
     assert depths == {50, 101, 152}
+
+
+def test_convolution_against_correlation_variants():
+    sizes = set()
+    for seed, (p, answers) in zip(SEEDS, first_variants(8)):
+        n, k = p["n"], p["kernel_size"]
+        x, kernel = integers((n, n), seed), integers((k, k), seed + 50)
+        values = {**named("x", x), **named("k", kernel)}
+        # The signal-processing convolution: conv_transpose2d at stride 1 is the full one, the valid part its middle.
+        full = F.conv_transpose2d(tensor(x), tensor(kernel))[0, 0].numpy()
+        assert np.array_equal(evaluate(answers["convolution"], values), full[k - 1 : n, k - 1 : n])
+        correlated = F.conv2d(tensor(x), tensor(np.flip(kernel).copy()))[0, 0].numpy()
+        assert np.array_equal(evaluate(answers["cross_correlation_turned"], values), correlated)
+        assert answers["output_shape"] == list(correlated.shape)
+        assert answers["equal"] and answers["gradients_correspond"]
+        sizes.add((n, k))
+    assert len(sizes) > 2
