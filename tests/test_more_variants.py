@@ -339,3 +339,31 @@ def test_convolution_against_correlation_variants():
         assert answers["equal"] and answers["gradients_correspond"]
         sizes.add((n, k))
     assert len(sizes) > 2
+
+
+def he_network(depth):
+    """He et al.'s network of this depth: ImageNet's 18 and 34 (basic blocks), CIFAR's 6n + 2."""
+    if depth % 6 == 2:
+        n = (depth - 2) // 6
+        return resnet(Basic, cifar_stem(16), (16, 32, 64), (n, n, n), 1, 10)
+    return resnet(Basic, imagenet_stem(), (64, 128, 256, 512), {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}[depth], 1, 1000)
+
+
+def test_degradation_variants():
+    pairs = set()
+    for p, answers in first_variants(15):
+        shallow, deep = main_path_layers(he_network(p["shallow_depth"])), main_path_layers(he_network(p["deep_depth"]))
+        assert (shallow, deep) == (p["shallow_depth"], p["deep_depth"]) and answers["extra_layers"] == deep - shallow
+        x = torch.tensor(p["activation"], dtype=torch.float64)
+        width = len(x)
+        identity, zero = nn.Linear(width, width, dtype=torch.float64), nn.Linear(width, width, dtype=torch.float64)
+        with torch.no_grad():
+            identity.weight.copy_(torch.eye(width)), identity.bias.zero_(), zero.weight.zero_(), zero.bias.zero_()
+        assert answers["plain_identity_output"] == torch.relu(identity(x)).tolist()
+        assert answers["plain_zero_weights_output"] == torch.relu(zero(x)).tolist()
+        # Whatever the branch's first layer holds: a zero second layer makes the block the identity.
+        first = nn.Linear(width, width, dtype=torch.float64)
+        branch = zero(torch.relu(first(x)))
+        assert answers["residual_zero_init_output"] == torch.relu(branch + x).tolist() == list(p["activation"])
+        pairs.add((p["shallow_depth"], p["deep_depth"]))
+    assert len(pairs) > 3

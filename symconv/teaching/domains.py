@@ -123,6 +123,38 @@ class IntMatrix:
         return f"{sides}, entries {self.low}..{self.high}"
 
 
+@dataclass(frozen=True)
+class IntTuple:
+    """Tuples of ``length`` integers, each from low..high."""
+
+    length: int
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if not is_integer(self.length) or self.length < 1 or self.high < self.low:
+            raise invalid("IntTuple", (self.length, self.low, self.high), "needs length >= 1 and low <= high")
+
+    @property
+    def count(self) -> int:
+        return (self.high - self.low + 1) ** self.length
+
+    @property
+    def values(self) -> Any:
+        import itertools
+
+        return itertools.product(range(self.low, self.high + 1), repeat=self.length)
+
+    def draw(self, rng: random.Random) -> tuple[int, ...]:
+        return tuple(self.low + _below(rng, self.high - self.low + 1) for _ in range(self.length))
+
+    def draw_array(self, generator: Any, size: int) -> Any:
+        raise invalid("IntTuple", str(self), "tuples are drawn one variant at a time, not as arrays")
+
+    def __str__(self) -> str:
+        return f"{self.length} integers {self.low}..{self.high}"
+
+
 def domain_size(domain: Any) -> int:
     """How many values a domain holds: ``count`` where there are too many to list, else ``len``.
 
