@@ -154,6 +154,7 @@ def test_exact_integers_are_graded_exactly_and_other_values_within_a_relative_to
 CLOZE_FIELD = re.compile(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}")
 # exercise: the answers its cloze question asks for, in order
 CLOZE_EXERCISES = {
+    31: ("similarities", "probabilities"),
     8: ("output_shape",),
     11: ("general_output_size", "output_padding"),
     12: ("window_maxima",),
@@ -162,6 +163,9 @@ CLOZE_EXERCISES = {
 
 
 def flatten(value):
+    """The numbers of nested lists (and of mappings, in their order) in reading order."""
+    if isinstance(value, dict):
+        value = list(value.values())
     return [leaf for entry in value for leaf in flatten(entry)] if isinstance(value, list) else [value]
 
 

@@ -367,3 +367,19 @@ def test_degradation_variants():
         assert answers["residual_zero_init_output"] == torch.relu(branch + x).tolist() == list(p["activation"])
         pairs.add((p["shallow_depth"], p["deep_depth"]))
     assert len(pairs) > 3
+
+
+def test_clip_zero_shot_variants():
+    classes = ("dog", "cat", "car")
+    scales = set()
+    for p, answers in first_variants(31):
+        image = torch.tensor(p["image_embedding"], dtype=torch.float64)
+        texts = torch.tensor(p["text_embeddings"], dtype=torch.float64)
+        cosines = F.cosine_similarity(image[None], texts, dim=1)
+        probabilities = torch.softmax(p["logit_scale"] * cosines, dim=0)
+        assert [answers["similarities"][name] for name in classes] == pytest.approx(cosines.tolist(), rel=1e-12)
+        assert [answers["probabilities"][name] for name in classes] == pytest.approx(probabilities.tolist(), rel=1e-9)
+        assert answers["predicted_class"] == classes[int(torch.argmax(probabilities))]
+        assert 0.5 < probabilities.max() < 0.99
+        scales.add(p["logit_scale"])
+    assert len(scales) > 2

@@ -83,7 +83,8 @@ class Choice:
 
 @dataclass(frozen=True)
 class IntMatrix:
-    """Square integer matrices, rows as tuples: a side from ``sides``, then every entry from low..high.
+    """Integer matrices, rows as tuples: a side from ``sides`` (the row count, and the column count unless
+    ``columns`` fixes it), then every entry from low..high.
 
     Too many to list, so never enumerated: ``count`` says how many there are.
     """
@@ -91,14 +92,18 @@ class IntMatrix:
     sides: tuple[int, ...]
     low: int
     high: int
+    columns: int | None = None
 
     def __post_init__(self) -> None:
         if not self.sides or any(not is_integer(side) or side < 1 for side in self.sides) or self.high < self.low:
             raise invalid("IntMatrix", (self.sides, self.low, self.high), "needs sides >= 1 and low <= high")
 
+    def _shape(self, side: int) -> tuple[int, int]:
+        return side, self.columns or side
+
     @property
     def count(self) -> int:
-        return sum((self.high - self.low + 1) ** (side * side) for side in self.sides)
+        return sum((self.high - self.low + 1) ** math.prod(self._shape(side)) for side in self.sides)
 
     @property
     def values(self) -> Any:
@@ -106,21 +111,22 @@ class IntMatrix:
 
         span = range(self.low, self.high + 1)
         return (
-            tuple(entries[row * side : (row + 1) * side] for row in range(side))
-            for side in self.sides
-            for entries in itertools.product(span, repeat=side * side)
+            tuple(entries[row * cols : (row + 1) * cols] for row in range(rows))
+            for rows, cols in map(self._shape, self.sides)
+            for entries in itertools.product(span, repeat=rows * cols)
         )
 
     def draw(self, rng: random.Random) -> tuple[tuple[int, ...], ...]:
-        side, span = self.sides[_below(rng, len(self.sides))], self.high - self.low + 1
-        return tuple(tuple(self.low + _below(rng, span) for _ in range(side)) for _ in range(side))
+        rows, cols = self._shape(self.sides[_below(rng, len(self.sides))])
+        span = self.high - self.low + 1
+        return tuple(tuple(self.low + _below(rng, span) for _ in range(cols)) for _ in range(rows))
 
     def draw_array(self, generator: Any, size: int) -> Any:
         raise invalid("IntMatrix", str(self), "matrices are drawn one variant at a time, not as arrays")
 
     def __str__(self) -> str:
-        sides = " or ".join(f"{side}×{side}" for side in self.sides)
-        return f"{sides}, entries {self.low}..{self.high}"
+        shapes = " or ".join("×".join(map(str, self._shape(side))) for side in self.sides)
+        return f"{shapes}, entries {self.low}..{self.high}"
 
 
 @dataclass(frozen=True)
