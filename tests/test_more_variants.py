@@ -1,6 +1,7 @@
 """Variants of exercises 11-13, 18-20, 23, 24, 26, 30, 32 and 33: every drawn answer recomputed by torch or pycocotools."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ from test_architecture_exercises import (
 )
 from test_gradient_exercises import evaluate, named, tensor
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from symconv.teaching import exercises, variants
 
@@ -383,3 +385,23 @@ def test_clip_zero_shot_variants():
         assert 0.5 < probabilities.max() < 0.99
         scales.add(p["logit_scale"])
     assert len(scales) > 2
+
+
+def stack_flops(depth, channels, size):
+    """FLOPs torch counts for ``depth`` 3×3 convolutions of ``channels`` channels on a size×size map."""
+    layers = nn.Sequential(*(nn.Conv2d(channels, channels, 3, padding=1, bias=False, device=META) for _ in range(depth)))
+    with FlopCounterMode(display=False) as counter:
+        layers(torch.zeros(1, channels, size, size, device=META))
+    return counter.get_total_flops()
+
+
+def test_compound_scaling_variants():
+    base = stack_flops(20, 20, 20)  # 20 layers, channels and pixels: every multiplier k/20 scales them to whole numbers
+    constants = set()
+    for p, answers in first_variants(22):
+        alpha, beta, gamma = (p[name] for name in ("alpha", "beta", "gamma"))
+        scaled = stack_flops(int(20 * alpha), int(20 * beta), int(20 * gamma))
+        assert answers["flops_factor_per_phi"] == Fraction(scaled, base)
+        assert abs(Fraction(scaled, base) - 2) <= Fraction(1, 10)
+        constants.add((alpha, beta, gamma))
+    assert len(constants) > 5
