@@ -154,6 +154,7 @@ def test_exact_integers_are_graded_exactly_and_other_values_within_a_relative_to
 CLOZE_FIELD = re.compile(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}")
 # exercise: the answers its cloze question asks for, in order
 CLOZE_EXERCISES = {
+    16: ("stacked_terms",),
     31: ("similarities", "probabilities"),
     8: ("output_shape",),
     11: ("general_output_size", "output_padding"),

@@ -405,3 +405,44 @@ def test_compound_scaling_variants():
         assert abs(Fraction(scaled, base) - 2) <= Fraction(1, 10)
         constants.add((alpha, beta, gamma))
     assert len(constants) > 5
+
+
+def expansion_by_torch(expression, factors):
+    """A multiplied-out product of non-commuting J_l (1 for the identity) evaluated on torch matrices."""
+    if expression.is_Add:
+        return sum(expansion_by_torch(term, factors) for term in expression.args)
+    if expression.is_Mul:
+        product = torch.eye(len(factors[1]), dtype=torch.float64)
+        for factor in expression.args:  # the written order: non-commuting factors keep it
+            product = product @ expansion_by_torch(factor, factors)
+        return product
+    if expression == 1:
+        return torch.eye(len(factors[1]), dtype=torch.float64)
+    return factors[int(expression.name.split("_")[1])]
+
+
+def test_residual_jacobian_variants():
+    cases = set()
+    for seed, (p, answers) in zip(SEEDS, first_variants(16)):
+        size = p["size"]
+        generator = torch.Generator().manual_seed(seed)
+        w, v, x = (
+            torch.randn(*shape, dtype=torch.float64, generator=generator) for shape in ((size, size), (size, size), (size,))
+        )
+        by_autograd = torch.autograd.functional.jacobian(lambda x: v @ torch.tanh(w @ x) + x, x)
+        values = {**named("w", w.numpy()), **named("v", v.numpy()), **{f"x_{i}": float(x[i]) for i in range(size)}}
+        ours = np.array(answers["jacobian"].subs({s: values[s.name] for s in answers["jacobian"].free_symbols}), dtype=float)
+        assert np.allclose(ours, by_autograd.numpy(), rtol=1e-12, atol=1e-12)
+        for depth in p["depths"]:
+            factors = {
+                layer: 0.3 * torch.randn(size, size, dtype=torch.float64, generator=generator) for layer in range(1, depth + 1)
+            }
+            chained = torch.eye(size, dtype=torch.float64)
+            for layer in range(1, depth + 1):
+                chained = (torch.eye(size, dtype=torch.float64) + factors[layer]) @ chained
+            symbols = {f"J_{layer}": sympy.Symbol(f"J_{layer}", commutative=False) for layer in factors}
+            expanded = sympy.sympify(answers["stacked_expansion"][depth], locals=symbols)
+            assert torch.allclose(expansion_by_torch(expanded, factors), chained, rtol=1e-12, atol=1e-12)
+            assert answers["stacked_terms"][depth] == len(expanded.args) == 2**depth
+        cases.add((size, p["depths"]))
+    assert len(cases) > 3

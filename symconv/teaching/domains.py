@@ -293,7 +293,8 @@ def floor_discards(formula: Formula, share: float, description: str) -> Constrai
 
 @dataclass(frozen=True)
 class MainAnswer:
-    """The one number a single-answer quiz question asks for: an answer, or one entry of a matrix answer.
+    """The number a quiz question asks for: an answer, or one entry of a matrix answer; a matrix, list or
+    mapping of numbers is asked for as several parts.
 
     ``prompt`` is prose (inline math between ``$``) completing "Enter …".
     """
@@ -306,7 +307,8 @@ class MainAnswer:
         value = answers[self.name]
         for position in self.index:
             value = value[position]
-        return exact(value)
+        # A mapping (one number per case, e.g. per depth) is asked for in its order.
+        return list(value.values()) if isinstance(value, Mapping) else exact(value)
 
 
 @dataclass(frozen=True)
