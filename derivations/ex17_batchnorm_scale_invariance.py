@@ -1,7 +1,10 @@
 """Exercise 17: batch normalisation ignores the scale of the weights before it, and what that does to learning."""
 
+from fractions import Fraction
+
 from symconv import Equation, Exercise, Text, Worked, derive
 from symconv.formulas.gradients import gradient, symbol_matrix, syntax
+from symconv.teaching.domains import Choice, MainAnswer
 
 
 def effective_learning_rate(eta, r, a):
@@ -39,6 +42,8 @@ def solve(params):
     ratio = sympy.factor_terms(at_scaled[0] / slope[0])
     radial = sympy.cancel(sympy.together((weights.T * slope)[0]))
     step = derive(effective_learning_rate, eta, ratio, scale, lhs="eta_eff", unit="")
+    grown, rate = params["scale"], params["learning_rate"]
+    example = derive(effective_learning_rate, rate, Fraction(1, grown), grown, lhs="eta_eff", unit="")
 
     return Worked(
         blocks=(
@@ -70,6 +75,8 @@ def solve(params):
                 {"ratio": ratio},
             ),
             step,
+            Text("For weights grown to {a} times their length, trained with $\\eta = {eta}$:", {"a": grown, "eta": rate}),
+            example,
             Text(
                 "Since the step is orthogonal to $w$, $|w - \\eta g|^2 = |w|^2 + \\eta^2 |g|^2$: plain gradient "
                 "descent can only lengthen $w$. Weights that grow get smaller effective steps, large gradients "
@@ -84,6 +91,7 @@ def solve(params):
             "gradient_scales_by_one_over_a": gradient_gap.is_zero_matrix,
             "gradient_orthogonal_to_weights": radial == 0,
             "effective_learning_rate": syntax(step.value),
+            "effective_learning_rate_example": example.value,
         },
         conclusion=Text(
             "$BN((aw)u) = BN(wu)$ for every $a > 0$, and $\\partial BN/\\partial w$ at $aw$ is {ratio} times the "
@@ -100,9 +108,13 @@ EXERCISE = Exercise(
         "Show symbolically, for a batch of {batch_size} samples and a weight vector with {in_features} entries, "
         "that batch normalisation gives the same output for the weights $W$ and $aW$ ($a > 0$), and that the "
         "gradient with respect to the weights at $aW$ is $1/a$ times the gradient at $W$. What does this mean "
-        "for the learning rate the weights effectively see?"
+        "for the learning rate the weights effectively see? Give it for weights that have grown to {scale} times "
+        "their length under the learning rate $\\eta = {learning_rate}$."
     ),
-    defaults={"batch_size": 3, "in_features": 2},
+    defaults={"batch_size": 3, "in_features": 2, "scale": 2, "learning_rate": Fraction(1, 10)},
     solve=solve,
     topics=("batch normalisation", "optimisation"),
+    # The batch and the weight vector stay small: the symbolic working grows fast with them. SGD's usual rates.
+    domains={"scale": Choice(2, 3, 4, 5, 10), "learning_rate": Choice(*(Fraction(1, d) for d in (10, 20, 100, 1000)))},
+    main_answer=MainAnswer("effective_learning_rate_example", "the effective learning rate $\\eta/a^2$ of the grown weights"),
 )

@@ -446,3 +446,26 @@ def test_residual_jacobian_variants():
             assert answers["stacked_terms"][depth] == len(expanded.args) == 2**depth
         cases.add((size, p["depths"]))
     assert len(cases) > 3
+
+
+def test_batchnorm_scale_variants():
+    settings = set()
+    for seed, (p, answers) in zip(SEEDS, first_variants(17)):
+        a, eta = p["scale"], float(p["learning_rate"])
+        generator = torch.Generator().manual_seed(seed)
+        u = torch.randn(p["batch_size"], p["in_features"], dtype=torch.float64, generator=generator)
+        w = torch.randn(p["in_features"], dtype=torch.float64, generator=generator)
+
+        def first_output_and_gradient(weights):
+            weights = weights.clone().requires_grad_(True)
+            y = F.batch_norm((u @ weights)[:, None], None, None, training=True, eps=1e-30)[0, 0]  # eps vanishes in float64
+            y.backward()
+            return y.item(), weights.grad
+
+        (y_w, g_w), (y_aw, g_aw) = first_output_and_gradient(w), first_output_and_gradient(a * w)
+        assert y_aw == pytest.approx(y_w, rel=1e-12) and torch.allclose(g_aw, g_w / a, rtol=1e-10)
+        # One SGD step at the grown weights, relative to their length, as a step at w would be with the effective rate.
+        relative_step = eta * g_aw.norm() / (a * w).norm()
+        assert float(answers["effective_learning_rate_example"]) == pytest.approx(float(relative_step / (g_w.norm() / w.norm())))
+        settings.add((a, eta))
+    assert len(settings) > 5
