@@ -138,8 +138,8 @@ def mean_expression(values):
 
 
 def overlap_blocks(rows, truths):
-    """IoU of the best-ranked detection that overlaps an object, worked out."""
-    rank, row = next(((rank, row) for rank, row in enumerate(rows, start=1) if row.truth is not None), (None, None))
+    """IoU of the best-ranked detection that overlaps an object at all, worked out."""
+    rank, row = next(((rank, row) for rank, row in enumerate(rows, start=1) if row.iou > 0), (None, None))
     if row is None:
         return ()
     box = truths[row.truth]
