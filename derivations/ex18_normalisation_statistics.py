@@ -131,7 +131,10 @@ EXERCISE = Exercise(
         "width": Choice(7, 8, 14, 16, 28, 32),
         "groups": Choice(1, 2, 4, 8, 16, 32),
     },
-    constraints=(Constraint("the groups divide the channels", _groups_fit),),
+    constraints=(
+        Constraint("the groups divide the channels", _groups_fit),
+        Constraint("a square map (the statistics do not depend on its shape)", lambda p: p["height"] == p["width"]),
+    ),
     main_answer=MainAnswer(
         "example_elements_per_statistic", "the number of elements one GroupNorm statistic averages over", ("group",)
     ),
