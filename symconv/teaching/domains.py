@@ -307,8 +307,10 @@ class MainAnswer:
         value = answers[self.name]
         for position in self.index:
             value = value[position]
-        # A mapping (one number per case, e.g. per depth) is asked for in its order.
-        return list(value.values()) if isinstance(value, Mapping) else exact(value)
+        # A mapping (one number per case, e.g. per depth) is asked for in its order; an array as nested lists.
+        if isinstance(value, Mapping):
+            return list(value.values())
+        return value.tolist() if hasattr(value, "tolist") else exact(value)
 
 
 @dataclass(frozen=True)
