@@ -10,10 +10,12 @@ from symconv.formulas.gradients import (
     syntax,
     upstream_loss,
 )
-from symconv.teaching.domains import Choice, Constraint, MainAnswer
+from symconv.teaching.domains import Choice, Constraint, IntMatrix, MainAnswer
 
 
 def solve(params):
+    import sympy
+
     n, k, stride = params["n"], params["kernel_size"], params["stride"]
     x = symbol_matrix("x", n, n)
     pooled = avg_pool(x, k, stride)
@@ -22,6 +24,8 @@ def solve(params):
     spread = avg_pool_backward(upstream, (n, n), k, stride)
     share = pooled[0, 0].diff(x[0, 0])
     overlapping = avg_pool_backward(symbol_matrix("g", *avg_pool(x, k, 1).shape), (n, n), k, 1)
+    given = sympy.Matrix(params["upstream"])
+    at_given = differentiated.xreplace(dict(zip(upstream, given)))
     return Worked(
         blocks=(
             Text(
@@ -47,12 +51,16 @@ def solve(params):
                 {"share": share},
             ),
             Equation("dL/dX at stride 1", overlapping.tolist()),
+            Text("For the upstream gradient of the question, each entry of $G$ spread over its window:"),
+            Equation("G", given.tolist()),
+            Equation("dL/dX", at_given.tolist()),
         ),
         answers={
             "grad_fraction": syntax(share),
             "share": exact(share),
             "grad_input": syntax(differentiated),
             "matches_spreading": (differentiated - spread).is_zero_matrix,
+            "grad_input_example": [[exact(entry) for entry in row] for row in at_given.tolist()],
         },
         conclusion=Text(
             "Every input of a window receives {share} of that window's upstream gradient: $\\partial L/\\partial "
@@ -68,21 +76,30 @@ EXERCISE = Exercise(
     question=(
         "Average pooling with {kernel_size}×{kernel_size} windows at stride {stride} is applied to an input of size {n}×{n}. Given the "
         "upstream gradient $G = \\partial L/\\partial Y$, what gradient does each input receive, and what is "
-        "$\\partial L/\\partial X$?"
+        "$\\partial L/\\partial X$? Evaluate it for $G = {upstream}$ (rows)."
     ),
-    defaults={"n": 4, "kernel_size": 2, "stride": 2},
+    defaults={"n": 4, "kernel_size": 2, "stride": 2, "upstream": ((2, 3), (5, 7))},
     solve=solve,
     topics=("backpropagation", "pooling"),
-    domains={"n": Choice(4, 5, 6, 7), "kernel_size": Choice(2, 3), "stride": Choice(1, 2, 3)},
+    domains={
+        "n": Choice(4, 5, 6, 7),
+        "kernel_size": Choice(2, 3),
+        "stride": Choice(1, 2, 3),
+        "upstream": IntMatrix((2, 3), 1, 9),
+    },
     constraints=(
         Constraint(
             "the windows tile the input exactly (stride at most the window, no row or column left over)",
             lambda p: p["stride"] <= p["kernel_size"] < p["n"] and (p["n"] - p["kernel_size"]) % p["stride"] == 0,
         ),
         Constraint(
+            "G holds one entry per window",
+            lambda p: len(p["upstream"]) == (p["n"] - p["kernel_size"]) // p["stride"] + 1,
+        ),
+        Constraint(
             "at most 9 windows, so the gradient matrix fits a page",
             lambda p: ((p["n"] - p["kernel_size"]) // p["stride"] + 1) ** 2 <= 9,
         ),
     ),
-    main_answer=MainAnswer("share", "the share of its window's upstream gradient that one input of a single window receives"),
+    main_answer=MainAnswer("grad_input_example", "$\\partial L/\\partial X$ for the given $G$, entry by entry"),
 )

@@ -164,6 +164,7 @@ CLOZE_EXERCISES = {
     8: ("output_shape",),
     11: ("general_output_size", "output_padding"),
     12: ("window_maxima",),
+    13: ("grad_input_example",),
     18: ("example_elements_per_statistic",),
     23: ("multipliers",),
     26: ("precision", "recall", "voc_ap", "ap50", "ap75", "map_coco"),

@@ -224,6 +224,9 @@ def test_avg_pool_backward_variants():
         single = tensor(np.zeros((k, k)), grad=True)
         F.avg_pool2d(single, k).backward(tensor(np.ones((1, 1))))
         assert float(answers["share"]) == single.grad[0, 0, 0, 0].item()
+        given = tensor(np.zeros((n, n)), grad=True)
+        F.avg_pool2d(given, k, stride).backward(tensor(np.array(p["upstream"], dtype=float)))
+        assert np.allclose(np.array(answers["grad_input_example"], dtype=float), given.grad[0, 0].numpy(), rtol=1e-15)
         seen.add((n, k, stride))
     assert len(seen) > 2
 
