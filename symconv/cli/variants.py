@@ -76,7 +76,8 @@ def parse_formats(text: str) -> list[str]:
 def chosen_exercises(arguments: argparse.Namespace) -> tuple[list[Any], list[str]]:
     """The exercises to draw from, and a note for each asked-for one that has no variants (skipped).
 
-    A list or range is taken as "these, where they have variants"; only when none of them has any is it refused.
+    All exercises (no ``--exercises``), a list or a range is taken as "these, where they have variants"; only
+    when none of them has any is the request refused.
     """
     from symconv.cli.main import parse_exercise_list
     from symconv.teaching import exercises
@@ -89,11 +90,13 @@ def chosen_exercises(arguments: argparse.Namespace) -> tuple[list[Any], list[str
         asked = [
             exercises.get(number, arguments.derivations) for number in dict.fromkeys(parse_exercise_list(arguments.exercises))
         ]
-    chosen = [exercise for exercise in asked if not without_variants(exercise)]
+    reasons = {exercise.number: without_variants(exercise) for exercise in asked}
+    chosen = [exercise for exercise in asked if not reasons[exercise.number]]
+    if not asked:
+        raise invalid("--derivations", str(arguments.derivations), "holds no exercises")
     if not chosen:
         require_parametrised(asked[0])
-    skipped = [] if arguments.exercises is None else [exercise for exercise in asked if without_variants(exercise)]
-    return chosen, [f"skipped exercise {exercise.number}: {without_variants(exercise)}" for exercise in skipped]
+    return chosen, [f"skipped exercise {number}: {reason}" for number, reason in reasons.items() if reason]
 
 
 def run_variants(arguments: argparse.Namespace) -> str:
