@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from symconv.networks.nn import Layer
 
 FORMATS = ("table", "json", "latex")
 CONVENTIONS = ("macs", "fvcore")
@@ -16,13 +20,13 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument(
         "--input", default=None, help="input size without the batch, e.g. 3x224x224 or 3xHxW (default: the zoo model's own)"
     )
-    analyze.add_argument("--format", choices=FORMATS, default="table")
-    analyze.add_argument("--convention", choices=CONVENTIONS, default="macs", help="what a MAC counts (default: macs)")
+    analyze.add_argument("--format", choices=FORMATS, default="table", help="a text table, JSON, or LaTeX working of the totals")
+    analyze.add_argument("--convention", choices=CONVENTIONS, default="macs", help="what a MAC counts (see README, Conventions)")
     analyze.set_defaults(run=run)
 
 
 def run(arguments: argparse.Namespace) -> str:
-    from symconv.networks import analyze, table
+    from symconv.networks import analyze
 
     network, default_shape = load_model(arguments.model)
     shape = default_shape if arguments.input is None else parse_input(arguments.input)
@@ -37,7 +41,9 @@ def run(arguments: argparse.Namespace) -> str:
         from symconv.render import latex_solution
 
         return "\n\n".join(latex_solution.BLOCK_RENDERERS[type(block)](block) for block in analyze.report_derivations(report))
-    return table.format_table(report)
+    from symconv.networks.table import format_table
+
+    return format_table(report)
 
 
 def parse_input(text: str) -> tuple[int | str, ...]:
@@ -58,7 +64,7 @@ def parse_input(text: str) -> tuple[int | str, ...]:
     return tuple(shape)
 
 
-def load_model(spec: str) -> tuple[object, tuple[object, ...] | None]:
+def load_model(spec: str) -> tuple[Layer, tuple[object, ...] | None]:
     """A zoo model with its own input size, or the network returned by ``function`` in a Python file."""
     from symconv.networks import models
 
@@ -70,7 +76,7 @@ def load_model(spec: str) -> tuple[object, tuple[object, ...] | None]:
     return _from_file(spec), None
 
 
-def _from_file(spec: str) -> object:
+def _from_file(spec: str) -> Layer:
     import importlib.util
     from pathlib import Path
 

@@ -7,7 +7,7 @@ offending element is reported.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from symconv.core.errors import invalid
 from symconv.core.values import is_array, is_integer, is_symbolic
@@ -42,7 +42,7 @@ def require_integer(name: str, value: Any) -> None:
     raise invalid(name, value, "must be an integer")
 
 
-def require_at_least(minimum: int, values: dict[str, Any], *names: str) -> None:
+def require_at_least(minimum: int, values: Mapping[str, Any], *names: str) -> None:
     for name in names:
         require_integer(name, values[name])
         require(name, values[name], f"must be at least {minimum}", lambda v: v >= minimum)

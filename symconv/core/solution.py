@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Union
 
 from symconv.core.derive import Derivation
-from symconv.core.display import latex_repr, text_repr
+from symconv.core.display import latex_repr, markdown_repr, text_repr
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -32,6 +32,30 @@ def fill_prose(template: str, values: Mapping[str, Any], in_math: Callable[[Any]
     """
     segments = template.split("$")
     return "$".join(fill(segment, values, in_math if index % 2 else in_text) for index, segment in enumerate(segments))
+
+
+def prose_value(value: Any) -> str:
+    """A value as a sentence reads it: 16,384; a sequence as words, "8, 14 and 20"; its items as tuples.
+
+    Items of a sequence are coordinates or rows, written (10, 10, 40, 40) with spaces that do not break.
+    """
+    if isinstance(value, (list, tuple)):
+        items = [_item(item) for item in value]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return _item(value)
+
+
+def math_value(value: Any) -> str:
+    """A value inside inline mathematics: a sequence is a vector, (1, 2, 2, 0); digits grouped as 16{,}384."""
+    return _item(value).replace(",", "{,}").replace("{,}\u00a0", ", ") if not isinstance(value, str) else value
+
+
+def _item(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "(" + ",\u00a0".join(_item(item) for item in value) + ")"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -144,3 +168,4 @@ class Solution:
 
     __repr__ = text_repr
     _repr_latex_ = latex_repr
+    _repr_markdown_ = markdown_repr

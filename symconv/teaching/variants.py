@@ -18,6 +18,7 @@ import json
 import math
 import random
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any, Callable, Hashable, Mapping, Sequence
 from symconv.core.errors import SymconvError, invalid
 from symconv.core.solution import Solution
 from symconv.core.values import exact, is_integer
+from symconv.render.scripts import undrawable
 from symconv.teaching.domains import Constraint, MainAnswer, domain_size, is_number
 from symconv.teaching.exercises import Exercise
 
@@ -274,12 +276,28 @@ def key_entry(variant: Variant, answers: Mapping[str, Any]) -> dict[str, Any]:
 # --- rosters -------------------------------------------------------------------------------------------
 
 
+def _check_characters(path: Path, line: int, row: Sequence[str]) -> None:
+    """Reject, before anything is written, a control character or one no font of the documents draws."""
+    for character in (character for cell in row for character in cell):
+        point = ord(character)
+        if (point < 32 and character != "\t") or 0x7F <= point <= 0x9F:
+            raise invalid("--students", str(path), f"line {line} contains a control character (U+{point:04X})")
+    missing = undrawable(" ".join(row))
+    if missing:
+        raise invalid("--students", str(path), f"line {line} contains {missing}, which no font of the documents draws")
+
+
 def read_roster(path: Path) -> list[Student]:
     """Students from a CSV file with a header row holding an ``id`` column (``name`` optional)."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise invalid("--students", str(path), f"cannot be read: {error}") from None
+    # Beyond the control characters (refused per row below), XML 1.0 forbids only these two in a name.
+    forbidden = re.search("[\ufffe\uffff]", text)
+    if forbidden:
+        line = text.count("\n", 0, forbidden.start()) + 1
+        raise invalid("--students", str(path), f"line {line} contains U+{ord(forbidden.group()):04X}, a character XML forbids")
     reader = csv.reader(io.StringIO(text))
     try:  # (line number, fields) of every row that is not blank
         rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
@@ -293,13 +311,14 @@ def read_roster(path: Path) -> list[Student]:
     if "id" not in header:
         raise invalid("--students", str(path), f"the header row {rows[0][1]} has no 'id' column")
     id_column, name_column = header.index("id"), header.index("name") if "name" in header else None
-    students, first_line = [], {}
+    students: list[Student] = []
+    first_line: dict[str, int] = {}
     for line, row in rows[1:]:
         if len(row) != len(header):
             raise invalid("--students", str(path), f"line {line} has {len(row)} fields where the header has {len(header)}")
-        if any(ord(character) < 32 and character != "\t" for cell in row for character in cell):
-            raise invalid("--students", str(path), f"line {line} contains a control character")
-        student = Student(row[id_column].strip(), row[name_column].strip() if name_column is not None else "")
+        _check_characters(path, line, row)
+        name = unicodedata.normalize("NFC", row[name_column].strip()) if name_column is not None else ""
+        student = Student(unicodedata.normalize("NFC", row[id_column].strip()), name)
         if not student.id:
             raise invalid("--students", str(path), f"line {line} has an empty id")
         if student.id in first_line:
