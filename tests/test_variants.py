@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -522,9 +523,39 @@ def test_stress_reports_ranges_rejections_duplicates_and_cost(run):
         "duplicates:",
         "of 7470 distinct valid variants",
         "time per variant",
+        "timed on the first 200 variants",
+        "every statistic below is over all 300 variants",
     ):
         assert phrase in stdout
     assert run("stress", "13")[0] == 2
+
+
+def test_stress_without_array_answers_solves_each_distinct_variant_once(run):
+    code, stdout, _ = run("stress", "4", "-n", "60")
+    assert code == 0
+    assert "drawn from its own stream" in stdout and "timed on the first 60 variants" in stdout
+    solved = int(re.search(r"\((\d+) distinct variants solved once each\)", stdout).group(1))
+    assert solved == 60 - int(re.search(r"duplicates: (\d+) of 60 repeat", stdout).group(1))
+
+
+def test_stress_on_arrays_draws_as_the_exam_sampler_does():
+    """Same rules, another random stream: rejection reasons and interest shares agree within sampling error."""
+    exercise, count = exercises.get(1), 3000
+    report = stress.stress(exercise, count, seed=5)
+    tally = variants.Tally()
+    for index in range(count):
+        digest = variants.variant_digest(5, None, exercise, {}, index)
+        variants.draw_params(exercise, variants.variant_random(digest), {}, None, tally)
+    assert set(report.tally.reasons) == set(tally.reasons)
+    for reason, times in tally.reasons.items():
+        assert abs(report.tally.reasons[reason] / report.tally.draws - times / tally.draws) < 0.03, reason
+    assert report.tally.accepted == count and abs(report.tally.draws / tally.draws - 1) < 0.06
+    [(rule, share)] = report.interest
+    assert abs(share - rule.share) < 0.04
+    for row in range(0, count, 37):
+        params = {**exercise.defaults, **{name: int(report.params[name][row]) for name in exercise.domains}}
+        assert all(bool(rule.holds(params)) for rule in exercise.constraints if rule.share is None)
+        assert exercise.solution(**params).answers["output_size"] == report.answers["output_size"][row]
 
 
 def test_progress_bar_only_on_a_terminal():
