@@ -57,12 +57,15 @@ def derive(
     unit: str | None = None,
     note: str = "",
     reasons: Mapping[StepKind, str] | None = None,
+    simplify: bool = True,
     **kwargs: Any,
 ) -> Derivation:
     """Work ``formula`` out for the given arguments, step by step, exactly.
 
     ``formula`` is a :class:`Formula` or any plain single-expression function (exercise content
     composes its own small formulas that way). Arguments may be ints, Fractions or sympy expressions.
+    A symbolic value is simplified as a last step unless ``simplify`` is False: content whose value
+    is already in its final form (a test holds it to what simplification gives) skips simplify's cost.
     """
     if not isinstance(formula, Formula):
         formula = Formula(formula, result=lhs or formula.__name__, unit=unit)
@@ -74,7 +77,7 @@ def derive(
     substituted = substitute(general, values)
     evaluation, value = _evaluation_steps(substituted, formula.namespace)
     steps = [Step("formula", general), Step("substitution", substituted), *evaluation]
-    if is_symbolic(value):
+    if simplify and is_symbolic(value):
         simplified = _simplify(value)
         if simplified != value:
             steps.append(Step("simplification", constant(simplified)))

@@ -1,0 +1,51 @@
+"""Shortcuts taken for speed give exactly what the slow, general route gives."""
+
+import importlib.util
+from pathlib import Path
+
+import sympy
+
+from symconv.core.derive import derive
+from symconv.teaching import exercises
+
+DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, DERIVATIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_focal_loss_closed_forms_are_what_simplify_gives():
+    focal = load("ex23_focal_loss")
+    p, g, a = focal.focal_symbols()
+    loss = focal.focal_loss(p, g, a)
+    ratio = derive(focal.loss_ratio, loss, -sympy.log(p), lhs="ratio", unit="", simplify=False)
+    simplified = derive(focal.loss_ratio, loss, -sympy.log(p), lhs="ratio", unit="")
+    assert sympy.srepr(ratio.value) == sympy.srepr(simplified.value)
+    assert [step.kind for step in ratio.steps] == [step.kind for step in simplified.steps]
+    closed = exercises.get(23).solution().blocks
+    derivative = sympy.simplify(loss.diff(p))
+    shown = [block.value for block in closed if getattr(block, "lhs", None) == "dFL/dp_t"]
+    assert shown[-1] == derivative and sympy.srepr(shown[-1]) == sympy.srepr(derivative)
+
+
+def test_convolution_by_hand_matches_torch_for_every_variant_size():
+    import torch
+    import torch.nn.functional as F
+
+    by_hand = load("ex04_convolve_by_hand")
+    for n in range(3, 7):
+        for k in (2, 3):
+            for stride in (1, 2):
+                image = [[row * n + column for column in range(n)] for row in range(n)]
+                kernel = [[sympy.Rational(1, k * k)] * k for _ in range(k)]
+                expected = F.conv2d(
+                    torch.arange(n * n, dtype=torch.float64).reshape(1, 1, n, n),
+                    torch.full((1, 1, k, k), 1 / (k * k), dtype=torch.float64),
+                    stride=stride,
+                )[0, 0]
+                found = torch.tensor([[float(value) for value in row] for row in by_hand.cross_correlate(image, kernel, stride)])
+                assert found.shape == expected.shape and torch.allclose(found.double(), expected)
