@@ -49,3 +49,13 @@ def test_convolution_by_hand_matches_torch_for_every_variant_size():
                 )[0, 0]
                 found = torch.tensor([[float(value) for value in row] for row in by_hand.cross_correlate(image, kernel, stride)])
                 assert found.shape == expected.shape and torch.allclose(found.double(), expected)
+
+
+def test_coco_thresholds_are_numpy_linspace_to_the_bit():
+    import numpy as np
+
+    from symconv.formulas.detection import coco_thresholds
+
+    iou, recall = coco_thresholds()
+    assert iou == tuple(np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True).tolist())
+    assert recall == tuple(np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True).tolist())
