@@ -59,3 +59,19 @@ def test_coco_thresholds_are_numpy_linspace_to_the_bit():
     iou, recall = coco_thresholds()
     assert iou == tuple(np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True).tolist())
     assert recall == tuple(np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True).tolist())
+
+
+def test_gradient_of_a_sum_is_sympy_diff_entry_by_entry():
+    from symconv.formulas.gradients import cross_correlate, gradient, max_pool, symbol_matrix, upstream_loss
+
+    x, kernel = symbol_matrix("x", 4, 4), symbol_matrix("k", 2, 2)
+    output = cross_correlate(x, kernel, stride=2)
+    pooled = max_pool(x, 2)
+    for loss, variables in (
+        (upstream_loss(symbol_matrix("g", *output.shape), output), kernel),
+        (upstream_loss(symbol_matrix("g", *output.shape), output), x),
+        (upstream_loss(symbol_matrix("h", *pooled.shape), pooled), x),
+        (sympy.Add(*output) ** 2, kernel),
+    ):
+        expected = sympy.Matrix(variables.rows, variables.cols, lambda i, j: sympy.diff(loss, variables[i, j]))
+        assert sympy.srepr(gradient(loss, variables)) == sympy.srepr(expected)
