@@ -42,3 +42,24 @@ def test_bind_agrees_with_inspect(call):
     bound = formula.bind(*args, **kwargs)
     assert list(bound) == list(expected)
     assert all(bound[name] == value for name, value in expected.items() if value is not None)
+
+
+class Whole(int):
+    """An int the checks' plain-int shortcut does not recognise, so the general path checks it."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(calls())
+def test_checks_on_plain_ints_agree_with_the_general_path(call):
+    formula, args, kwargs = call
+    if isinstance(reference(formula, args, kwargs), str):
+        return
+    args, kwargs = tuple(value - 5 for value in args), {name: value - 5 for name, value in kwargs.items()}
+
+    def verdict(convert):
+        try:
+            return formula(*map(convert, args), **{name: convert(value) for name, value in kwargs.items()})
+        except SymconvError as error:
+            return str(error)
+
+    assert verdict(int) == verdict(Whole)
