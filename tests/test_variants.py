@@ -652,3 +652,14 @@ def test_receptive_field_variants_against_autograd():
         pool = lambda: torch.nn.AvgPool2d(p["pool_kernel"], p["pool_stride"])  # noqa: E731
         layers = torch.nn.Sequential(ones_conv(p["conv1_kernel"]), pool(), ones_conv(p["conv2_kernel"]), pool())
         assert variant.solution().answers["receptive_field"] == receptive_field_by_gradient(layers, size=96)
+
+
+def test_stress_on_arrays_without_a_table_asks_the_rules_of_each_draw(monkeypatch):
+    """Beyond ENUMERATION_LIMIT combinations no verdict table is built: same rules, same shares, no space count."""
+    exercise, count = exercises.get(1), 4000
+    tabled = stress.stress(exercise, count, seed=9)
+    monkeypatch.setattr(stress, "ENUMERATION_LIMIT", 10)
+    asked = stress.stress(exercise, count, seed=9)
+    assert tabled.distinct_space == 7470 and asked.distinct_space is None
+    assert asked.tally.draws == tabled.tally.draws and asked.tally.reasons == tabled.tally.reasons
+    assert all((asked.params[name] == tabled.params[name]).all() for name in exercise.domains)
