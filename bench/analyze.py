@@ -1,9 +1,11 @@
-"""Benchmark: `symconv analyze resnet50` as a whole process against a torchinfo-like torch summary.
+"""Benchmark: `symconv analyze resnet50 --format json` as a whole process, against the interpreter's floor and torch.
 
-The baseline builds the same ResNet-50 in plain torch in a fresh process, counts its parameters and
-runs one forward pass with hooks recording every module's output shape (what torchinfo's summary
-does). Both are medians of whole-process wall times. Then: symbolic ResNet-152 in H and W, and a
-1,000-layer chain against a 500-layer one (the walk should cost linear time).
+Goals (issue 15), each a ratio of medians of whole-process wall times measured in the same run:
+at most 4x `python -c pass`, and at least 35x faster than torchinfo's summary of the same ResNet-50
+built in plain torch (`pip install torchinfo`, version 1.8.0; skipped with a note when it is not
+installed). A hook-based torch summary (what torchinfo does, without its table) is printed too.
+Then: symbolic ResNet-152 in H and W, and a 1,000-layer chain against a 500-layer one (the walk
+should cost linear time).
 
 Run: python bench/analyze.py [--runs 7]
 """
@@ -11,6 +13,7 @@ Run: python bench/analyze.py [--runs 7]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -19,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TORCH_SUMMARY = r"""
+TORCH_RESNET50 = r"""
 import torch
 from torch import nn
 
@@ -50,6 +53,11 @@ for index, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
         layers.append(Bottleneck(channels, width, 2 if block == 0 and index > 0 else 1))
         channels = 4 * width
 model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000)).eval()
+"""
+
+TORCH_SUMMARY = (
+    TORCH_RESNET50
+    + r"""
 shapes = []
 for name, module in model.named_modules():
     module.register_forward_hook(lambda module, inputs, output, name=name: shapes.append((name, tuple(output.shape))))
@@ -58,6 +66,15 @@ with torch.no_grad():
     model(torch.zeros(1, 3, 224, 224))
 print(params, len(shapes))
 """
+)
+
+TORCHINFO_SUMMARY = (
+    TORCH_RESNET50
+    + r"""
+import torchinfo
+print(torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0).total_params)
+"""
+)
 
 SYMBOLIC = r"""
 import time
@@ -107,12 +124,19 @@ def main() -> None:
     symconv = [str(script)] if script.exists() else [sys.executable, "-m", "symconv.cli.main"]
 
     python = whole_process([sys.executable, "-c", "pass"], runs, env)
-    analyze = whole_process([*symconv, "analyze", "resnet50"], runs, env)
+    analyze = whole_process([*symconv, "analyze", "resnet50", "--format", "json"], runs, env)
     summary = whole_process([sys.executable, "-c", TORCH_SUMMARY], max(3, runs // 2), env)
-    print(f"python start-up                          {python * 1000:8.1f} ms")
-    print(f"symconv analyze resnet50 (whole process) {analyze * 1000:8.1f} ms")
-    print(f"torch ResNet-50 summary (whole process)  {summary * 1000:8.1f} ms")
-    print(f"ratio                                    {summary / analyze:8.1f}x faster")
+    print(f"python -c pass                                  {python * 1000:8.1f} ms")
+    print(f"symconv analyze resnet50 --format json          {analyze * 1000:8.1f} ms")
+    print(f"torch ResNet-50 with shape hooks                {summary * 1000:8.1f} ms")
+    print(f"ratio analyze / python -c pass                  {analyze / python:8.2f}x (goal <= 4x)")
+    print(f"ratio hooks summary / analyze                   {summary / analyze:8.1f}x faster")
+    if importlib.util.find_spec("torchinfo") is None:
+        print("torchinfo not installed: pip install torchinfo (1.8.0) to measure the issue's baseline")
+    else:
+        torchinfo = whole_process([sys.executable, "-c", TORCHINFO_SUMMARY], max(3, runs // 2), env)
+        print(f"torchinfo.summary, plain-torch ResNet-50        {torchinfo * 1000:8.1f} ms")
+        print(f"ratio torchinfo / analyze                       {torchinfo / analyze:8.1f}x faster (goal >= 35x)")
 
     timings = []
     for _ in range(3):

@@ -16,11 +16,16 @@ from symconv.teaching.domains import IntRange, MainAnswer, accepted_by
 
 
 def cross_correlate(image, kernel, stride):
-    """Valid cross-correlation (what deep-learning libraries call convolution), exact on Fractions."""
-    import numpy
+    """Valid cross-correlation (what deep-learning libraries call convolution), exact on Fractions.
 
-    windows = numpy.lib.stride_tricks.sliding_window_view(image, kernel.shape)[::stride, ::stride]
-    return numpy.einsum("ijkl,kl->ij", windows.astype(object), kernel)
+    Plain lists: the matrices are a few cells wide, and a sheet need not import numpy for them.
+    """
+    taps = [(row, column, weight) for row, weights in enumerate(kernel) for column, weight in enumerate(weights)]
+    rows, columns = len(image) - len(kernel) + 1, len(image[0]) - len(kernel[0]) + 1
+    return [
+        [sum(weight * image[top + row][left + column] for row, column, weight in taps) for left in range(0, columns, stride)]
+        for top in range(0, rows, stride)
+    ]
 
 
 def unit_stride_size(n, kernel_size):
@@ -34,17 +39,17 @@ def unpadded_size(n, kernel_size, stride):
 
 
 def solve(params):
-    import numpy
-
     n, k, stride = params["n"], params["kernel_size"], params["stride"]
-    image = numpy.arange(n * n).reshape(n, n)
-    kernel = numpy.full((k, k), Fraction(1, k * k), dtype=object)
+    image = [[row * n + column for column in range(n)] for row in range(n)]
+    kernel = [[Fraction(1, k * k)] * k for _ in range(k)]
     if stride == 1:
         size = derive(unit_stride_size, n, k, lhs="n_out", unit="pixels")
     else:
         size = derive(unpadded_size, n, k, stride, lhs="n_out", unit="pixels")
     output = cross_correlate(image, kernel, stride)
-    first = derive_expression(weighted_sum(kernel.ravel(), image[:k, :k].ravel()), lhs="Y[0,0]")
+    first = derive_expression(
+        weighted_sum([w for weights in kernel for w in weights], [x for row in image[:k] for x in row[:k]]), lhs="Y[0,0]"
+    )
     window = frozenset((row, column) for row in range(k) for column in range(k))
     figure = Grids(
         (GridPanel("X", image, window), GridPanel("w", kernel), GridPanel("Y", output, frozenset({(0, 0)}))),
@@ -70,7 +75,7 @@ def solve(params):
             Text("Sliding the window {stride} step at a time over all positions gives the whole output:", {"stride": stride}),
             figure,
         ),
-        answers={"output": output, "output_shape": list(output.shape)},
+        answers={"output": output, "output_shape": [len(output), len(output[0])]},
         conclusion=Text(
             "Each output is the mean of its window; the {size}×{size} result is $Y$ above, starting at {first}.",
             {"size": size.value, "first": first.value},

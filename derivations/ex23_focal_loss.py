@@ -52,8 +52,11 @@ def solve(params):
     p, g, a = focal_symbols()
     focal = focal_loss(p, g, a)
     cross_entropy = -sympy.log(p)
-    ratio = derive(loss_ratio, focal, cross_entropy, lhs="ratio", unit="")
-    derivative = sympy.simplify(focal.diff(p))
+    # Multiplying out already cancels -log p_t, so the ratio needs no simplification.
+    ratio = derive(loss_ratio, focal, cross_entropy, lhs="ratio", unit="", simplify=False)
+    # Over one denominator, the common factor taken out, the powers of 1 - p_t merged: the closed
+    # form simplify finds, without its cost.
+    derivative = sympy.powsimp(sympy.factor_terms(sympy.together(focal.diff(p))))
     product_rule = sympy.Mul(
         -a, sympy.Add(-g * (1 - p) ** (g - 1) * sympy.log(p), (1 - p) ** g / p, evaluate=False), evaluate=False
     )

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -544,9 +545,41 @@ def test_stress_reports_ranges_rejections_duplicates_and_cost(run):
         "duplicates:",
         "of 198 distinct valid variants",
         "time per variant",
+        "timed on the first 200 variants",
+        "every statistic below is over all 300 variants",
     ):
         assert phrase in stdout
     assert run("stress", "29")[0] == 2
+
+
+def test_stress_without_array_answers_solves_each_distinct_variant_once(run):
+    code, stdout, _ = run("stress", "4", "-n", "60")
+    assert code == 0
+    assert "drawn from its own stream" in stdout and "timed on the first 60 variants" in stdout
+    solved = int(re.search(r"\((\d+) distinct variants solved once each\)", stdout).group(1))
+    assert solved == 60 - int(re.search(r"duplicates: (\d+) of 60 repeat", stdout).group(1))
+
+
+def test_stress_on_arrays_draws_as_the_exam_sampler_does():
+    """Same rules, another random stream: rejection reasons and interest shares agree within sampling error."""
+    exercise, count = exercises.get(1), 3000
+    report = stress.stress(exercise, count, seed=5)
+    tally, drawn = variants.Tally(), []
+    for index in range(count):
+        digest = variants.variant_digest(5, None, exercise, {}, index)
+        drawn.append(variants.draw_params(exercise, variants.variant_random(digest), {}, None, tally))
+    assert set(report.tally.reasons) == set(tally.reasons)
+    for reason, times in tally.reasons.items():
+        assert abs(report.tally.reasons[reason] / report.tally.draws - times / tally.draws) < 0.03, reason
+    assert report.tally.accepted == count and abs(report.tally.draws / tally.draws - 1) < 0.06
+    # the share the exam sampler reaches (its domain may not allow the target exactly)
+    [(rule, share)] = report.interest
+    reached = sum(bool(rule.holds({**exercise.defaults, **params})) for params in drawn) / count
+    assert abs(share - reached) < 0.04
+    for row in range(0, count, 37):
+        params = {**exercise.defaults, **{name: int(report.params[name][row]) for name in exercise.domains}}
+        assert all(bool(rule.holds(params)) for rule in exercise.constraints if rule.share is None)
+        assert exercise.solution(**params).answers["output_size"] == report.answers["output_size"][row]
 
 
 def test_progress_bar_only_on_a_terminal():
@@ -651,3 +684,14 @@ def test_stress_counts_the_distinct_variants_or_says_how_many_combinations_the_d
     layouts = len(exercises.get(26).domains["truths"])
     assert report.combinations == layouts * exercises.get(26).domains["detections"].count and report.combinations_at_least
     assert f"the domains hold {report.combinations:,} combinations or more before constraints" in report.text()
+
+
+def test_stress_on_arrays_without_a_table_asks_the_rules_of_each_draw(monkeypatch):
+    """Beyond ENUMERATION_LIMIT combinations no verdict table is built: same rules, same shares, no space count."""
+    exercise, count = exercises.get(1), 4000
+    tabled = stress.stress(exercise, count, seed=9)
+    monkeypatch.setattr(stress, "ENUMERATION_LIMIT", 10)
+    asked = stress.stress(exercise, count, seed=9)
+    assert tabled.distinct_space == 198 and asked.distinct_space is None
+    assert asked.tally.draws == tabled.tally.draws and asked.tally.reasons == tabled.tally.reasons
+    assert all((asked.params[name] == tabled.params[name]).all() for name in exercise.domains)

@@ -15,6 +15,12 @@ from symconv.core.values import is_array, is_integer, is_symbolic
 
 def require(name: str, value: Any, rule: str, test: Callable[[Any], Any], *related: Any) -> None:
     """Raise SymconvError unless ``test(value)`` holds; skipped when anything involved is symbolic."""
+    if type(value) is int and all(type(other) is int for other in related):  # the numeric path: plain ints
+        passed = test(value)
+        if passed is True:
+            return
+        if passed is False:
+            raise invalid(name, value, rule)
     if value is None or is_symbolic(value) or any(is_symbolic(other) for other in related):
         return
     passed = test(value)
@@ -44,5 +50,10 @@ def require_integer(name: str, value: Any) -> None:
 
 def require_at_least(minimum: int, values: Mapping[str, Any], *names: str) -> None:
     for name in names:
-        require_integer(name, values[name])
-        require(name, values[name], f"must be at least {minimum}", lambda v: v >= minimum)
+        value = values[name]
+        if type(value) is int:  # the numeric path: a plain int (never a bool) needs no kind tests
+            if value < minimum:
+                raise invalid(name, value, f"must be at least {minimum}")
+            continue
+        require_integer(name, value)
+        require(name, value, f"must be at least {minimum}", lambda v: v >= minimum)

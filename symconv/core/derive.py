@@ -57,24 +57,30 @@ def derive(
     unit: str | None = None,
     note: str = "",
     reasons: Mapping[StepKind, str] | None = None,
+    simplify: bool = True,
     **kwargs: Any,
 ) -> Derivation:
     """Work ``formula`` out for the given arguments, step by step, exactly.
 
     ``formula`` is a :class:`Formula` or any plain single-expression function (exercise content
     composes its own small formulas that way). Arguments may be ints, Fractions or sympy expressions.
+    A symbolic value is simplified as a last step unless ``simplify`` is False: content whose value
+    is already in its final form (a test holds it to what simplification gives) skips simplify's cost.
     """
+    # A plain function's tree is cached under the function itself: the Formula wrapped around it
+    # here is new at every call, and would miss the cache (and grow it) each time.
+    source = formula
     if not isinstance(formula, Formula):
         formula = Formula(formula, result=lhs or formula.__name__, unit=unit)
     values = formula.bind(*args, **kwargs)
     formula.evaluate(values)  # runs the checks; the steps below compute the value exactly
-    general = formula_tree(formula)
+    general = formula_tree(source)
     # A switch the caller set (ceil_mode, bias) picks its branch already in the general line.
     general = substitute(general, {name: value for name, value in values.items() if isinstance(value, bool)})
     substituted = substitute(general, values)
     evaluation, value = _evaluation_steps(substituted, formula.namespace)
     steps = [Step("formula", general), Step("substitution", substituted), *evaluation]
-    if is_symbolic(value):
+    if simplify and is_symbolic(value):
         simplified = _simplify(value)
         if simplified != value:
             steps.append(Step("simplification", constant(simplified)))

@@ -51,14 +51,27 @@ class Formula:
         """Names the expression may call (the function's module globals)."""
         return self.function.__globals__
 
+    @cached_property
+    def _plain_parameters(self) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+        """Names and defaults when every parameter is positional-or-keyword, the case ``bind`` does itself."""
+        parameters = self.signature.parameters.values()
+        if any(parameter.kind is not parameter.POSITIONAL_OR_KEYWORD for parameter in parameters):
+            return None
+        return tuple(p.name for p in parameters), {p.name: p.default for p in parameters if p.default is not p.empty}
+
     def bind(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """All arguments by name, defaults filled in, names of symbols turned into sympy symbols."""
-        try:
-            bound = self.signature.bind(*args, **kwargs)
-        except TypeError as error:
-            raise SymconvError(f"{self.name}: {error}") from None
-        bound.apply_defaults()
-        values = {name: _as_value(value) for name, value in bound.arguments.items()}
+        # A well-formed call is bound here, in a fraction of inspect's time (formulas are called in
+        # bulk by variant checks); any other call goes to inspect, whose error message is kept.
+        arguments = _bind_plain(self._plain_parameters, args, kwargs)
+        if arguments is None:
+            try:
+                bound = self.signature.bind(*args, **kwargs)
+            except TypeError as error:
+                raise SymconvError(f"{self.name}: {error}") from None
+            bound.apply_defaults()
+            arguments = bound.arguments
+        values = {name: _as_value(value) for name, value in arguments.items()}
         for name, default in self.derived_defaults.items():
             if values[name] is None:
                 values[name] = default(values)
@@ -115,6 +128,25 @@ def return_expression(function: Callable[..., Any]) -> ast.expr:
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         raise SymconvError(f"{function.__name__}: a formula's body must be a single return expression")
     return body[0].value
+
+
+def _bind_plain(
+    plain: tuple[tuple[str, ...], dict[str, Any]] | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Arguments by name in the signature's order, or None unless the call is well formed and every parameter plain."""
+    if plain is None:
+        return None
+    names, defaults = plain
+    if len(args) > len(names):
+        return None
+    given = dict(zip(names, args))
+    for name, value in kwargs.items():
+        if name in given or name not in names:
+            return None
+        given[name] = value
+    if len(given) < len(names) and any(name not in given and name not in defaults for name in names):
+        return None
+    return {name: given[name] if name in given else defaults[name] for name in names}
 
 
 def _as_value(value: Any) -> Any:

@@ -125,7 +125,21 @@ def gradient(scalar: Any, variables: Any) -> Any:
 
     variables = _matrix(variables, "variables")
     _require_symbols("variables", variables)
-    return sympy.Matrix(variables.rows, variables.cols, lambda i, j: sympy.diff(scalar, variables[i, j]))
+    scalar = sympy.sympify(scalar)
+    if not isinstance(scalar, sympy.Add):
+        return sympy.Matrix(variables.rows, variables.cols, lambda i, j: sympy.diff(scalar, variables[i, j]))
+    # A sum's derivative is the sum of its terms' (sympy's own rule for Add, zeros dropped), so each
+    # variable differentiates only the terms holding it: the same matrix, without a loss over every
+    # output differentiated by every variable.
+    holding: dict[Any, list[Any]] = {variable: [] for variable in variables}
+    for term in scalar.args:
+        for variable in term.free_symbols & holding.keys():
+            holding[variable].append(term)
+    return sympy.Matrix(
+        variables.rows,
+        variables.cols,
+        lambda i, j: sympy.Add(*(sympy.diff(term, variables[i, j]) for term in holding[variables[i, j]])),
+    )
 
 
 def jacobian(outputs: Any, inputs: Any) -> Any:
