@@ -87,6 +87,11 @@ def _check_features(values: Mapping[str, Any]) -> None:
     require_at_least(1, values, *(name for name in ("in_features", "out_features", "num_features") if name in values))
 
 
+def _check_elementwise(values: Mapping[str, Any]) -> None:
+    require_at_least(1, values, "elements")
+    require_at_least(0, values, "per_element")
+
+
 @formula("n_out", "pixels", check=_check_window, check_result=_check_output_size)
 def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
     """Spatial output size of a convolution along one axis (PyTorch's floor rule)."""
@@ -183,7 +188,7 @@ def embedding_params(tokens, embed_dim):
     return tokens * embed_dim
 
 
-@formula("macs", "MACs")
+@formula("macs", "MACs", check=_check_elementwise)
 def elementwise_macs(elements, per_element):
     """A charge per tensor element, as fvcore counts normalisation and adaptive pooling."""
     return per_element * elements
