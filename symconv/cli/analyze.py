@@ -22,6 +22,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> str:
+    from symconv.core.errors import guarded
     from symconv.networks import analyze, table
 
     network, default_shape = load_model(arguments.model)
@@ -30,7 +31,8 @@ def run(arguments: argparse.Namespace) -> str:
         from symconv.core.errors import invalid
 
         raise invalid("--input", None, "is required for a network loaded from a file")
-    report = analyze.analyze(network, shape, arguments.convention)
+    # A network from a file may hold the user's own layers: what their code raises is reported, not a crash.
+    report = guarded(f"model={arguments.model!r}", lambda: analyze.analyze(network, shape, arguments.convention))
     if arguments.format == "json":
         return analyze.report_json(report)
     if arguments.format == "latex":
@@ -47,7 +49,7 @@ def parse_input(text: str) -> tuple[int | str, ...]:
     parts = text.replace("×", "x").split("x") if text else []
     shape: list[int | str] = []
     for part in parts:
-        if part.isdigit() and int(part) >= 1:
+        if part.isascii() and part.isdigit() and int(part) >= 1:
             shape.append(int(part))
         elif part.isidentifier():
             shape.append(part)
@@ -74,7 +76,7 @@ def _from_file(spec: str) -> object:
     import importlib.util
     from pathlib import Path
 
-    from symconv.core.errors import SymconvError, invalid
+    from symconv.core.errors import guarded, invalid
     from symconv.networks.nn import Layer
 
     filename, _, function_name = spec.rpartition(":")
@@ -85,16 +87,12 @@ def _from_file(spec: str) -> object:
     if module_spec is None or module_spec.loader is None:
         raise invalid("model", spec, "cannot be imported")
     module = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(module)
-    except SymconvError:
-        raise
-    except Exception as error:  # a broken user file is bad input, not a crash
-        raise invalid("model", spec, f"failed to load: {type(error).__name__}: {error}") from None
+    # A broken user file, or a factory that raises or exits, is bad input, not a crash.
+    guarded(f"model={spec!r}: failed to load", lambda: module_spec.loader.exec_module(module))
     function = getattr(module, function_name, None)
     if not callable(function):
         raise invalid("model", spec, f"{filename} defines no function {function_name}")
-    network = function()
+    network = guarded(f"model={spec!r}: {function_name}()", function)
     if not isinstance(network, Layer):
         raise invalid("model", spec, f"{function_name}() returned a {type(network).__name__}, not a symconv.networks.nn layer")
     return network

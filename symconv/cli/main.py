@@ -27,18 +27,30 @@ class _Parser(argparse.ArgumentParser):
         raise SymconvError(message)
 
 
+MAX_EXERCISES = 1000  # entries of an exercise list, after merging repeats
+
+
 def parse_exercise_list(text: str) -> list[int]:
-    """``1,2,5-7`` -> [1, 2, 5, 6, 7]."""
-    numbers: list[int] = []
+    """``1,2,5-7`` -> [1, 2, 5, 6, 7]; repeats merged, first order kept; ranges counted before they are listed."""
+    numbers: dict[int, None] = {}
     for part in text.split(","):
-        first, _, last = part.strip().partition("-")
-        if not first.isdigit() or (last and not last.isdigit()):
+        first, dash, last = part.strip().partition("-")
+        if not _ascii_number(first) or (dash and not _ascii_number(last)):
             raise invalid("--exercises", text, "must be numbers and ranges such as 1,2,5-7")
         start, stop = int(first), int(last or first)
         if stop < start:
             raise invalid("--exercises", text, f"range {part.strip()} runs backwards")
-        numbers.extend(range(start, stop + 1))
-    return numbers
+        if stop - start >= MAX_EXERCISES:
+            raise invalid("--exercises", text, f"lists at most {MAX_EXERCISES} exercises")
+        numbers.update(dict.fromkeys(range(start, stop + 1)))
+        if len(numbers) > MAX_EXERCISES:
+            raise invalid("--exercises", text, f"lists at most {MAX_EXERCISES} exercises")
+    return list(numbers)
+
+
+def _ascii_number(text: str) -> bool:
+    """Digits 0-9 only: str.isdigit also accepts ² and other digits int() refuses; 30 digits is plenty."""
+    return 0 < len(text) <= 30 and text.isascii() and text.isdigit()
 
 
 def run_list(arguments: argparse.Namespace) -> str:
@@ -83,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sheet = commands.add_parser("sheet", help="questions.tex and solutions.tex (and PDFs) for a set of exercises")
     sheet.add_argument("--exercises", default=None, help="e.g. 1-7,9 (default: all)")
-    sheet.add_argument("--out", type=Path, default=Path("output"))
+    sheet.add_argument("--out", default="output")  # a string: Path("") would quietly be the current folder
     sheet.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
     sheet.set_defaults(run=run_sheet)
 
@@ -93,12 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from symconv.cli.signals import Interrupted, interruptible
+
     try:
-        arguments = build_parser().parse_args(argv)
-        output = arguments.run(arguments)
+        with interruptible():
+            arguments = build_parser().parse_args(argv)
+            output = arguments.run(arguments)
     except SymconvError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stop:  # the scratch is gone by now: every with and finally has run
+        print("interrupted", file=sys.stderr)
+        return stop.status
     try:
         print(output)
     except BrokenPipeError:  # the reader stopped early (symconv … | head): not an error

@@ -29,7 +29,7 @@ def add_command(commands: Any) -> None:
     variants.add_argument(
         "--students", type=Path, default=None, help="CSV roster with an id column (name optional): one set per student"
     )
-    variants.add_argument("--out", type=Path, default=Path("output/variants"))
+    variants.add_argument("--out", default="output/variants")  # a string: Path("") would be the current folder
     variants.add_argument("--format", default="latex,json,moodle", help=f"comma-separated, from {','.join(FORMATS)}")
     variants.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="pin a parameter in every chosen exercise that has it"
@@ -88,7 +88,9 @@ def chosen_exercises(arguments: argparse.Namespace) -> list[Any]:
 
 
 def run_variants(arguments: argparse.Namespace) -> str:
+    from symconv.render.latex import escape_text
     from symconv.teaching import variants as model
+    from symconv.teaching.publish import Publication
 
     formats = parse_formats(arguments.format)
     chosen = chosen_exercises(arguments)
@@ -100,21 +102,23 @@ def run_variants(arguments: argparse.Namespace) -> str:
     for exercise in chosen:
         model.check_count(exercise, count, model.pins_for(exercise, pins))
 
-    progress = Progress(len(students) * len(chosen) * count * 2, "variants")
-    drawn = [
-        variant
-        for student in students
-        for exercise in chosen
-        for variant in model.sample(exercise, arguments.seed, count, pins, student, progress=progress)
-    ]
-    worked = []
-    for variant in drawn:
-        worked.append((variant, variant.solution()))
-        progress()
-    progress.close()
+    with Publication(arguments.out, VARIANT_FILES) as publication:  # the folder is checked before the work
+        progress = Progress(len(students) * len(chosen) * count * 2, "variants")
+        drawn = [
+            variant
+            for student in students
+            for exercise in chosen
+            for variant in model.sample(exercise, arguments.seed, count, pins, student, progress=progress)
+        ]
+        worked = []
+        for variant in drawn:
+            worked.append((variant, variant.solution()))
+            progress()
+        progress.close()
 
-    documents = build_documents(worked, arguments.seed, pins, formats, arguments.students is not None)
-    written = write_all(arguments.out, documents, compile_pdfs="pdf" in formats)
+        documents = build_documents(worked, arguments.seed, pins, formats, arguments.students is not None)
+        roster_lines = {escape_text(student.label()): student.line for student in students if student is not None}
+        written = write_all(publication, documents, "pdf" in formats, roster_lines)
     notes = [f"wrote {path}" for path in written]
     if "pdf" in formats and not any(path.suffix == ".pdf" for path in written):
         notes.append("latexmk not found: PDFs skipped")
@@ -240,27 +244,33 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
     return render_quiz(list(categories.values()))
 
 
-def write_all(out: Path, documents: dict[str, str], compile_pdfs: bool) -> list[Path]:
-    """Write the documents (and compile the PDFs) in a scratch folder, then move each file into ``out``."""
-    import os
-    import shutil
-    import tempfile
+VARIANT_FILES = ("questions.tex", "solutions.tex", "questions.pdf", "solutions.pdf", "key.json", "moodle.xml")
 
-    from symconv.teaching.publish import compile_pdf, latexmk_available, write_atomic
 
-    out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".symconv-variants-", dir=out))
-    try:
-        files = [write_atomic(scratch / name, text) for name, text in documents.items()]
-        if compile_pdfs and latexmk_available():
-            files += [compile_pdf(path) for path in files if path.suffix == ".tex"]
-        written = []
-        for path in files:
-            os.replace(path, out / path.name)
-            written.append(out / path.name)
-        return written
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+def write_all(publication: Any, documents: dict[str, str], compile_pdfs: bool, roster_lines: dict[str, int]) -> list[Path]:
+    """Write the documents (and compile the PDFs) in the publication's scratch folder, then put the set in place."""
+    from symconv.teaching import publish
+
+    sources = {name: publication.write(name, text) for name, text in documents.items()}
+    if compile_pdfs and publish.latexmk_available():
+        for name, source in sources.items():
+            if source.suffix == ".tex":
+                publish.compile_named(source, lambda line, name=name: _where(name, documents[name], line, roster_lines))
+    return publication.commit()
+
+
+def _where(name: str, source: str, line: int | None, roster_lines: dict[str, int]) -> str:
+    """The variant (and the student, with their roster line) that a failing line of a document belongs to."""
+    from symconv.teaching.publish import section_at
+
+    section = section_at(source, line)
+    if section is None:
+        return name
+    student = section_at(source, line, r"\\begin\{center\}\\Large (.*)\\end\{center\}")
+    found = f"{name}, {section}"
+    if student is not None:
+        found += f" (student {student}" + (f", roster line {roster_lines[student]})" if student in roster_lines else ")")
+    return found
 
 
 def run_stress(arguments: argparse.Namespace) -> str:

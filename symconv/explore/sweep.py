@@ -199,7 +199,10 @@ def model_sweep(model: Any, size: Iterable[int], quantity: str = "macs", channel
 
     if quantity not in NETWORK_QUANTITIES:
         raise invalid("quantity", quantity, f"must be one of {', '.join(NETWORK_QUANTITIES)}")
-    sizes = _axis("size", size)
+    sizes = _axis("size", size if _is_axis(size) else [size])
+    for value in sizes:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise invalid("size", value, "a model sweep takes whole sizes of at least 1, e.g. size=32:224:32")
     results = [
         _checked_point(
             lambda values: getattr(network_report(model, values["size"], values["size"], channels), quantity), {"size": value}

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Hashable, Mapping
 
-from symconv.core.errors import SymconvError, invalid
+from symconv.core.errors import SymconvError, guarded, invalid
 from symconv.core.solution import Solution, Text, Worked, fill
 
 
@@ -62,7 +62,10 @@ class Exercise:
         if unknown:
             raise invalid("param", unknown[0], f"exercise {self.number} has parameters {sorted(self.defaults)}")
         params = {**self.defaults, **overrides}
-        worked = self.solve(params)
+        where = f"exercise {self.number} ({_source(self.solve)}): solve"
+        worked = guarded(where, lambda: self.solve(params))
+        if not isinstance(worked, Worked):
+            raise SymconvError(f"{where}: returned {type(worked).__name__}, not Worked(blocks, answers, conclusion)")
         return Solution(
             number=self.number,
             title=self.title,
@@ -87,10 +90,14 @@ def load(folder: Path | None = None) -> dict[int, Exercise]:
     folder = Path(folder) if folder is not None else default_folder()
     if not folder.is_dir():
         raise invalid("derivations", str(folder), "must be a folder of exercise modules")
+    try:
+        paths = sorted(path for path in folder.iterdir() if path.suffix == ".py" and not path.name.startswith("_"))
+    except OSError as error:
+        raise invalid("derivations", str(folder), f"cannot be read: {error.strerror or error}") from None
+    if not paths:
+        raise invalid("derivations", str(folder), "holds no exercise modules (files such as ex01_name.py defining EXERCISE)")
     registry: dict[int, Exercise] = {}
-    for path in sorted(folder.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
+    for path in paths:
         exercise = getattr(_import(path), "EXERCISE", None)
         if not isinstance(exercise, Exercise):
             raise invalid("derivations", str(path), "an exercise module must define EXERCISE = Exercise(...)")
@@ -115,13 +122,15 @@ def _import(path: Path) -> Any:
         raise invalid("derivations", str(path), "cannot be imported")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and inspect.getsource look modules up by name
-    try:
-        spec.loader.exec_module(module)
-    except SymconvError:
-        raise
-    except Exception as error:  # a broken exercise file is bad input, not a crash
-        raise invalid("derivations", str(path), f"failed to load: {type(error).__name__}: {error}") from None
+    # A broken exercise file is bad input, not a crash.
+    guarded(f"derivations={str(path)!r}: failed to load", lambda: spec.loader.exec_module(module))
     return module
+
+
+def _source(function: Callable[..., Any]) -> str:
+    """The file a function was written in, to say whose code failed."""
+    code = getattr(function, "__code__", None)
+    return Path(code.co_filename).name if code is not None else getattr(function, "__module__", "?")
 
 
 def _package(folder: Path) -> str:

@@ -44,6 +44,7 @@ STEERED = "steered to "  # a valid draw set aside while looking for the side of 
 class Student:
     id: str
     name: str = ""
+    line: int = field(default=0, compare=False)  # in the roster, to say where a failing name came from
 
     def label(self) -> str:
         return f"{self.name} ({self.id})" if self.name else self.id
@@ -127,15 +128,23 @@ def draw_params(
             tally.accepted += 1
             return params
         tally.reasons[broken] += 1
-    raise _too_tight(exercise, tally)
+    raise _too_tight(exercise, tally, pins)
 
 
 def _steering(rule: Constraint, side: bool) -> str:
     return f"{STEERED}{'meet' if side else 'avoid'}: {rule.description}"
 
 
-def _too_tight(exercise: Exercise, tally: Tally) -> SymconvError:
+def _too_tight(exercise: Exercise, tally: Tally, pins: Mapping[str, Any]) -> SymconvError:
     reason, times = tally.reasons.most_common(1)[0]
+    if pins and tally.accepted == 0:  # nothing at all was accepted: the pinned values are the likely cause
+        pinned = ",".join(f"{name}={value}" for name, value in pins.items())
+        return invalid(
+            "--param",
+            pinned,
+            f"exercise {exercise.number} has no acceptable variant with it; {tally.rejected} of {tally.draws} draws "
+            f"rejected, most often ({times}) because: {reason}",
+        )
     return invalid(
         "exercise",
         exercise.number,
@@ -289,7 +298,7 @@ def read_roster(path: Path) -> list[Student]:
             raise invalid("--students", str(path), f"line {line} has {len(row)} fields where the header has {len(header)}")
         if any(ord(character) < 32 and character != "\t" for cell in row for character in cell):
             raise invalid("--students", str(path), f"line {line} contains a control character")
-        student = Student(row[id_column].strip(), row[name_column].strip() if name_column is not None else "")
+        student = Student(row[id_column].strip(), row[name_column].strip() if name_column is not None else "", line)
         if not student.id:
             raise invalid("--students", str(path), f"line {line} has an empty id")
         if student.id in first_line:
