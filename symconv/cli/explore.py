@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from symconv.core.limits import MAX_MODEL_POINTS, MAX_SWEEP_POINTS
+
 SWEEP_FORMATS = ("text", "csv", "latex")
 SOLVE_FORMATS = ("text", "latex", "markdown")
 
@@ -16,7 +18,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
         "sweep",
         help="a formula, identity or zoo model evaluated over a grid of parameters",
-        description="Ranges are start:stop or start:stop:step with both ends included; lists are a,b,c.",
+        description="Ranges are start:stop or start:stop:step with both ends included; lists are a,b,c. "
+        f"A grid has at most {MAX_SWEEP_POINTS} points, a model sweep at most {MAX_MODEL_POINTS} sizes.",
     )
     _target_arguments(sweep)
     sweep.add_argument("--format", choices=SWEEP_FORMATS, default="text")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from symconv.core.errors import SymconvError, invalid
+from symconv.core.limits import MAX_EXERCISES
 
 FORMATS = ("text", "latex", "markdown", "json")
 COMMAND_MODULES: tuple[str, ...] = ("symconv.cli.analyze", "symconv.cli.variants", "symconv.cli.explore")
@@ -25,9 +26,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise SymconvError(message)
-
-
-MAX_EXERCISES = 1000  # entries of an exercise list, after merging repeats
 
 
 def parse_exercise_list(text: str) -> list[int]:
@@ -94,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.set_defaults(run=run_solve)
 
     sheet = commands.add_parser("sheet", help="questions.tex and solutions.tex (and PDFs) for a set of exercises")
-    sheet.add_argument("--exercises", default=None, help="e.g. 1-7,9 (default: all)")
+    sheet.add_argument(
+        "--exercises", default=None, help=f"e.g. 1-7,9 (default: all; at most {MAX_EXERCISES}, repeats merged in order)"
+    )
     sheet.add_argument("--out", default="output")  # a string: Path("") would quietly be the current folder
     sheet.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
     sheet.set_defaults(run=run_sheet)

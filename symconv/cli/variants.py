@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from symconv.core.errors import invalid
+from symconv.core.limits import MAX_EXERCISES, MAX_ROSTER_LINE, MAX_SET, MAX_STRESS, MAX_STUDENTS, MAX_VARIANTS
 
 FORMATS = ("latex", "pdf", "json", "moodle")
+
 TITLE = "Convolutional networks: exercise variants"
 
 
@@ -23,11 +25,23 @@ def add_command(commands: Any) -> None:
     )
     variants.add_argument("--seed", type=int, required=True)
     variants.add_argument(
-        "-n", type=int, default=None, help="variants of each exercise (per student with --students; default 1 there)"
+        "-n",
+        type=int,
+        default=None,
+        help=f"variants of each exercise (per student with --students; default 1 there); at most {MAX_VARIANTS}, "
+        f"and at most {MAX_SET} variants in one run",
     )
-    variants.add_argument("--exercises", default=None, help="e.g. 1-3,9 (default: every parametrised exercise)")
     variants.add_argument(
-        "--students", type=Path, default=None, help="CSV roster with an id column (name optional): one set per student"
+        "--exercises",
+        default=None,
+        help=f"e.g. 1-3,9 (default: every parametrised exercise; at most {MAX_EXERCISES}, repeats merged)",
+    )
+    variants.add_argument(
+        "--students",
+        type=Path,
+        default=None,
+        help=f"CSV roster with an id column (name optional): one set per student; at most {MAX_STUDENTS} students, "
+        f"{MAX_ROSTER_LINE} characters a line",
     )
     variants.add_argument("--out", default="output/variants")  # a string: Path("") would be the current folder
     variants.add_argument("--format", default="latex,json,moodle", help=f"comma-separated, from {','.join(FORMATS)}")
@@ -38,7 +52,7 @@ def add_command(commands: Any) -> None:
 
     stress = commands.add_parser("stress", help="ranges, rejection rate, duplicates and cost of an exercise's variants")
     stress.add_argument("exercise", type=int)
-    stress.add_argument("-n", type=int, default=1000)
+    stress.add_argument("-n", type=int, default=1000, help=f"variants to draw and work (default 1000, at most {MAX_STRESS})")
     stress.add_argument("--seed", type=int, default=0)
     stress.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     stress.set_defaults(run=run_stress)
@@ -101,6 +115,12 @@ def run_variants(arguments: argparse.Namespace) -> str:
         raise invalid("-n", None, "give the number of variants of each exercise, or a roster with --students")
     for exercise in chosen:
         model.check_count(exercise, count, model.pins_for(exercise, pins))
+    if len(students) * len(chosen) * count > MAX_SET:
+        raise invalid(
+            "-n",
+            count,
+            f"{len(students)} student(s) x {len(chosen)} exercise(s) x {count} is more than {MAX_SET} variants in one run",
+        )
 
     with Publication(arguments.out, VARIANT_FILES) as publication:  # the folder is checked before the work
         progress = Progress(len(students) * len(chosen) * count * 2, "variants")

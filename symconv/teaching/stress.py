@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from symconv.core.errors import invalid
+from symconv.core.limits import MAX_STRESS
 from symconv.core.values import exact, is_integer
 from symconv.teaching.domains import is_number
 from symconv.teaching.exercises import Exercise
@@ -159,6 +160,8 @@ def stress(
     require_parametrised(exercise)
     if count < 1:
         raise invalid("-n", count, "must be at least 1")
+    if count > MAX_STRESS:
+        raise invalid("-n", count, f"must be at most {MAX_STRESS}")
     pins = pins_for(exercise, pins or {})
     tally, seen, duplicates, drawn = Tally(), set(), 0, []
     start = time.perf_counter()

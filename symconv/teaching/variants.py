@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import itertools
 import json
 import math
@@ -21,9 +20,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence
 
 from symconv.core.errors import SymconvError, invalid
+from symconv.core.limits import MAX_ROSTER_LINE, MAX_STUDENTS, MAX_VARIANTS
 from symconv.core.solution import Solution
 from symconv.core.values import exact, is_integer
 from symconv.teaching.domains import Constraint, MainAnswer, is_number
@@ -174,6 +174,8 @@ def check_count(exercise: Exercise, count: int, pins: Mapping[str, Any]) -> None
     """Refuse a set larger than the exercise's distinct variants (counted exactly when that is cheap)."""
     if count < 1:
         raise invalid("-n", count, "must be at least 1")
+    if count > MAX_VARIANTS:
+        raise invalid("-n", count, f"must be at most {MAX_VARIANTS}")
     pinned = " with the pinned parameters" if pins else ""
     total = combinations(exercise, pins)
     if count > total:
@@ -241,6 +243,19 @@ def _pin_value(text: str, value: str, default: Any) -> Any:
     raise invalid("--param", text, f"a parameter holding {type(default).__name__} values cannot be pinned from the command line")
 
 
+def _roster_lines(stream: Any, path: Path) -> Iterator[str]:
+    """The lines of a roster, each at most MAX_ROSTER_LINE characters, and not more lines than a full roster has."""
+    for number in itertools.count(1):
+        line = stream.readline(MAX_ROSTER_LINE + 2)
+        if not line:
+            return
+        if len(line.rstrip("\r\n")) > MAX_ROSTER_LINE:
+            raise invalid("--students", str(path), f"line {number} is longer than {MAX_ROSTER_LINE} characters")
+        if number > 4 * MAX_STUDENTS:  # blank lines and quoted line breaks included
+            raise invalid("--students", str(path), f"a roster holds at most {MAX_STUDENTS} students")
+        yield line
+
+
 # --- answer keys -------------------------------------------------------------------------------------
 
 
@@ -274,14 +289,23 @@ def key_entry(variant: Variant, answers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read_roster(path: Path) -> list[Student]:
-    """Students from a CSV file with a header row holding an ``id`` column (``name`` optional)."""
+    """Students from a CSV file with a header row holding an ``id`` column (``name`` optional).
+
+    The file is read as a stream, a line at a time with a bounded length, so a huge or endless file
+    (``/dev/zero``) is refused after a few kilobytes instead of filling the memory.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(_roster_lines(stream, path))
+            # (line number, fields) of every row that is not blank
+            rows = []
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    rows.append((reader.line_num, row))
+                    if len(rows) > MAX_STUDENTS + 1:
+                        raise invalid("--students", str(path), f"a roster holds at most {MAX_STUDENTS} students")
     except (OSError, UnicodeDecodeError) as error:
         raise invalid("--students", str(path), f"cannot be read: {error}") from None
-    reader = csv.reader(io.StringIO(text))
-    try:  # (line number, fields) of every row that is not blank
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as error:
         raise invalid("--students", str(path), f"malformed CSV: {error}") from None
     if len(rows) < 2:
