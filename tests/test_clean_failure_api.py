@@ -302,3 +302,42 @@ def test_every_public_formula_is_checked():
         first = next(iter(inspect.signature(FORMULAS[name].function).parameters))
         with raises_naming(first, None):
             FORMULAS[name](**{**valid_arguments(name), first: None})
+
+
+# ---- the rest of the public API -----------------------------------------------------------------
+
+CONV = symconv.conv_output_size
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: symconv.solve_for(CONV, "padding", None, n=224, kernel_size=3), "target"),
+        (lambda: symconv.solve_for(CONV, "padding", True, n=224, kernel_size=3), "target"),
+        (lambda: symconv.solve_for(CONV, "padding", "foo**", n=224, kernel_size=3), "target"),
+        (lambda: symconv.solve_for(CONV, "padding", 112, n=None, kernel_size=3), "n"),
+        (lambda: symconv.solve_for(CONV, "padding", 112, n="224", kernel_size=3), "n"),
+        (lambda: symconv.solve_for(None, "padding", 112, n=224), "formula"),
+        (lambda: symconv.sweep(CONV, n=[None, 3], kernel_size=3), "n"),
+        (lambda: symconv.sweep(CONV, n=["a"], kernel_size=3), "n"),
+        (lambda: symconv.sweep(CONV, n=[True], kernel_size=3), "n"),
+        (lambda: symconv.sweep(CONV, n=[5], kernel_size=None), "kernel_size"),
+        (lambda: symconv.sweep(CONV, n=range(10**12), kernel_size=3), "parameters"),
+        (lambda: symconv.sweep(None, n=[5]), "target"),
+        (lambda: symconv.analyze(None, (3, 8, 8)), "net"),
+        (lambda: symconv.analyze(nn.Sequential(nn.ReLU()), None), "input_shape"),
+        (lambda: symconv.analyze(nn.Sequential(nn.ReLU()), (3, 8, 8), None), "convention"),
+        (lambda: symconv.exercise("1"), "exercise"),
+        (lambda: symconv.exercise([1]), "exercise"),
+        (lambda: symconv.solve(1, kernel_size=None), "kernel_size"),
+        (lambda: symconv.solve(1, kernel_size="7"), "kernel_size"),
+        (lambda: symconv.solve(1, kernel_size=True), "kernel_size"),
+        (lambda: symconv.derive(None), "formula"),
+        (lambda: symconv.derive("224"), "formula"),
+        (lambda: nn.Concat(crop=True), "branches"),
+        (lambda: symconv.symbols("H", None), "name"),
+    ],
+)
+def test_public_functions_name_the_bad_argument(call, argument):
+    with pytest.raises(SymconvError, match=rf"^{argument}="):
+        call()

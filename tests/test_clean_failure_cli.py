@@ -360,3 +360,60 @@ def test_no_traceback_in_a_real_process(arguments):
 
 def test_unicode_digit_categories_are_what_the_strategies_assume():
     assert unicodedata.category("²") == "No" and "²".isdigit() and not "²".isdecimal()
+
+
+# ---- argument strings from hypothesis: exit 0 or one error line, nothing else ----------------------
+
+NUMBER_TEXT = st.one_of(
+    st.integers(-(10**30), 10**30).map(str),
+    st.text(UNICODE_DIGITS, min_size=1, max_size=3),
+    st.fractions(max_denominator=10**6).map(str),
+    st.sampled_from(["", "true", "false", "1e3", "nan", "inf", "-0", "0x10", "1_000", " 3", "3 ", "H", "lambda", "²"]),
+)
+VALUE_TEXT = st.one_of(
+    NUMBER_TEXT,
+    st.tuples(NUMBER_TEXT, NUMBER_TEXT).map(":".join),
+    st.tuples(NUMBER_TEXT, NUMBER_TEXT, NUMBER_TEXT).map(":".join),
+    st.lists(NUMBER_TEXT, min_size=2, max_size=4).map(",".join),
+)
+
+
+def clean_exit(code: int, capsys) -> None:
+    captured = capsys.readouterr()
+    assert code in (0, 2)
+    if code == 2:
+        assert captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured.err
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=VALUE_TEXT, kernel=VALUE_TEXT)
+def test_sweep_arguments_from_hypothesis(n, kernel, capsys):
+    clean_exit(main(["sweep", "conv_output_size", f"n={n}", f"kernel_size={kernel}"]), capsys)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(target=NUMBER_TEXT, kernel=NUMBER_TEXT, stride=NUMBER_TEXT)
+def test_solve_for_arguments_from_hypothesis(target, kernel, stride, capsys):
+    arguments = ["solve-for", "conv_output_size", "padding", target, "n=224", f"kernel_size={kernel}", f"stride={stride}"]
+    clean_exit(main(arguments), capsys)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pin=NUMBER_TEXT, count=st.one_of(NUMBER_TEXT, st.just("1")))
+def test_variant_arguments_from_hypothesis(pin, count, a_file, capsys):
+    # The output folder is a file, so every valid request stops at the folder check: cheap, and still exit 2.
+    arguments = ["variants", "--seed", "1", "-n", count, "--exercises", "1", "--param", f"kernel_size={pin}"]
+    assert main([*arguments, "--out", str(a_file)]) == 2
+    one_error_line(capsys)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(count=st.one_of(HUGE.map(str), st.integers(-(10**30), 0).map(str), st.text(UNICODE_DIGITS, min_size=1, max_size=2)))
+def test_stress_counts_from_hypothesis(count, capsys):
+    code = main(["stress", "1", "-n", count])
+    if code == 0:  # int() reads some non-ASCII digits (٣ is 3): then the count was small and valid
+        assert int(count) <= 99
+        capsys.readouterr()
+        return
+    assert code == 2
+    one_error_line(capsys)

@@ -263,6 +263,9 @@ def _axis(name: str, values: Any) -> list[Any]:
     listed = [exact(value) for value in (values.tolist() if hasattr(values, "tolist") else values)]
     if not listed:
         raise invalid(name, values, "a swept parameter needs at least one value")
+    for value in listed:
+        if isinstance(value, str) or is_sympy(value):
+            raise invalid(name, value, "a sweep needs numbers; symbols belong in solve_for or the identities")
     return listed
 
 

@@ -93,6 +93,8 @@ class Concat(Container):
     and columns of a size-n map."""
 
     def __init__(self, *branches, crop=False):
+        if not branches:
+            raise invalid("branches", branches, "a concatenation needs at least one branch")
         self.children = named_layers(branches, "Concat")
         self.crop = require_flag("crop", crop)
 

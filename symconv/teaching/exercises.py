@@ -108,6 +108,8 @@ def load(folder: Path | None = None) -> dict[int, Exercise]:
 
 
 def get(number: int, folder: Path | None = None) -> Exercise:
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise invalid("exercise", number, "must be a whole number such as 1")
     registry = load(folder)
     if number not in registry:
         raise invalid("exercise", number, f"no such exercise; available: {_ranges(registry)}")
