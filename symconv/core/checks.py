@@ -35,7 +35,7 @@ def require(name: str, value: Any, rule: str, test: Callable[[Any], Any], *relat
 
 def require_integer(name: str, value: Any) -> None:
     """Sizes, counts and hyperparameters are whole numbers (sympy integers and numpy ints count)."""
-    if value is None or is_symbolic(value) or is_integer(value):
+    if type(value) is int or value is None or is_symbolic(value) or is_integer(value):
         return
     if is_array(value):
         if value.dtype.kind == "O" and all(map(is_integer, value.ravel().tolist())):
@@ -115,6 +115,8 @@ def check_argument(name: str, value: Any, flag: bool = False, optional: bool = F
     Numpy integer scalars become Python ints (their arithmetic wraps at 2**63); strings must name a
     symbol; None only where the formula derives a default; bools only for switches.
     """
+    if type(value) is int:  # the common case first: ABC isinstance checks cost microseconds
+        return value
     if value is None:
         if optional:
             return None
