@@ -115,7 +115,7 @@ def check_argument(name: str, value: Any, flag: bool = False, optional: bool = F
     Numpy integer scalars become Python ints (their arithmetic wraps at 2**63); strings must name a
     symbol; None only where the formula derives a default; bools only for switches.
     """
-    if type(value) is int:  # the common case first: ABC isinstance checks cost microseconds
+    if type(value) is int and not flag:  # the common case first: ABC isinstance checks cost microseconds
         return value
     if value is None:
         if optional:
