@@ -116,3 +116,27 @@ def test_the_next_run_removes_what_a_killed_run_left(workspace, tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert not any(path.name.startswith(SCRATCH_PREFIX) for path in out.iterdir())
+
+
+@pytest.mark.tex
+@pytest.mark.skipif(not latexmk_available(), reason="needs latexmk")
+def test_sigterm_during_the_sheets_pdf_step_keeps_the_old_set(tmp_path):
+    out, temporary = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    temporary.mkdir()
+    for name in ("questions.tex", "solutions.tex", "questions.pdf", "solutions.pdf"):
+        (out / name).write_text(f"the earlier {name}\n")
+    before = snapshot(out)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "symconv", "sheet", "--exercises", "1-4", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temporary)},
+    )
+    wait_for(temporary, TEX_PREFIX, process, seconds=240)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143 and stderr == "interrupted\n" and stdout == ""
+    assert snapshot(out) == before  # no new .tex beside the old PDFs
+    assert list(temporary.iterdir()) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -90,10 +91,14 @@ class Publication:
                 self.out.mkdir(parents=True)
                 self.created = missing[-1]
             remove_stale_scratch(self.out)
-            self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=self.out))
-        except OSError as error:
-            self._abandon()
-            raise self._error(self.out, error) from None
+            # Named before it is made, so an interruption at any point finds it to remove.
+            self.scratch = self.out / f"{SCRATCH_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+            self.scratch.mkdir(mode=0o700)
+        except BaseException as error:
+            self.__exit__(type(error), error, None)
+            if isinstance(error, OSError):
+                raise self._error(self.out, error) from None
+            raise
         return self
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
