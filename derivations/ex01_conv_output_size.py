@@ -26,8 +26,11 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Count the window positions along one axis. The padded input has $N + 2p$ pixels, a kernel "
-                "of $K$ taps with dilation $d$ spans $d(K-1)+1$ of them, and consecutive positions are $s$ apart."
+                "Count the window positions along one axis. The input has $N$ pixels and $p$ padding pixels on "
+                "each side, so the padded input has $N + 2p$. A kernel of $K$ taps with dilation $d$ (taps $d$ "
+                "pixels apart) spans $d(K-1)+1$ of them, and consecutive window positions are $s$ apart (the "
+                "stride). The first window starts at pixel 0 and the last may start at $N + 2p - d(K-1) - 1$, "
+                "so the starts $0, s, 2s, \\ldots$ up to that point number"
             ),
             size,
             Text("Height and width have the same hyperparameters, so both give the same count."),

@@ -27,15 +27,27 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Dilation inserts $d-1$ gaps between neighbouring taps, so the kernel reaches further "
-                "without gaining weights. Its span is"
+                "Along one axis the input has $N$ pixels and $p$ padding pixels on each side, the kernel has "
+                "$K$ taps, consecutive window positions are $s$ pixels apart (the stride), and dilation $d$ "
+                "spaces the taps $d$ pixels apart: it inserts $d-1$ gaps between neighbouring taps, so the "
+                "kernel reaches further without gaining weights. Its span is"
             ),
             span,
             Text("The output-size formula is unchanged; only the span it subtracts has grown:"),
             size,
             Text(
-                f"The padding was sized for the undilated kernel, so the wider {span.value}-pixel window fits "
-                "fewer times: each output unit looks at a wider area and there are fewer of them."
+                "The padded input has $N + 2p = {padded}$ pixels. The window must fit inside it, so its first "
+                "pixel can start anywhere from 0 to $N + 2p - K_{\\text{eff}} = {last}$; the undilated "
+                "{k}-pixel window could start up to {last_plain}. The padding was sized for the undilated "
+                "kernel, so the wider {span}-pixel window fits fewer times: each output unit looks at a wider "
+                "area and there are fewer of them.",
+                {
+                    "padded": params["n"] + 2 * params["padding"],
+                    "last": params["n"] + 2 * params["padding"] - span.value,
+                    "last_plain": params["n"] + 2 * params["padding"] - params["kernel_size"],
+                    "k": params["kernel_size"],
+                    "span": span.value,
+                },
             ),
         ),
         answers={"output_size": size.value, "effective_kernel_size": span.value},

@@ -3,17 +3,22 @@
 from symconv import Exercise, Text, Worked, conv_params, derive
 from symconv.teaching.domains import Choice, MainAnswer, accepted_by, formula_answers
 
+from ._shared import GROUPS
+
 
 def solve(params):
     count = derive(
         conv_params,
         **params,
-        note="Every output channel has one $K \\times K$ filter per input channel plus one bias.",
+        note="Every output channel has one $K \\times K$ filter for each of the $C_{\\text{in}}/g$ input channels it sees, plus one bias.",
     )
     return Worked(
         blocks=(
             Text(
-                "The weights form a tensor of shape $C_{\\text{out}} \\times C_{\\text{in}} \\times K \\times K$; the bias adds one number per output channel."
+                "A convolution with a $K \\times K$ kernel from $C_{\\text{in}}$ to $C_{\\text{out}}$ channels "
+                "holds its weights in a tensor of shape $C_{\\text{out}} \\times (C_{\\text{in}}/g) \\times K "
+                "\\times K$; the bias adds one number per output channel. " + GROUPS + " This layer has $g = {groups}$.",
+                {"groups": params["groups"]},
             ),
             count,
         ),

@@ -9,7 +9,6 @@ from symconv import (
     receptive_field,
 )
 from symconv.core.derive import general
-from symconv.core.solution import Bars
 from symconv.formulas.receptive_field import (
     closed_form,
     field_table,
@@ -36,20 +35,22 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Track two numbers through the stack (Araujo et al. 2019): the field size $r_l$ and the jump "
-                "$j_l$, the distance in input pixels between neighbouring units of layer $l$. Pooling is a "
-                "window like any other; starting from $r_0 = j_0 = 1$, each layer applies"
+                "Track two numbers through the stack (Araujo et al., 2019): the field size $r_l$, the width in "
+                "input pixels of the window one unit of layer $l$ depends on, and the jump $j_l$, the distance "
+                "in input pixels between neighbouring units of layer $l$. Pooling is a window like any other. "
+                "Starting from $r_0 = j_0 = 1$ at the input, a layer with a $K \\times K$ window, stride $s$ and "
+                "dilation $d$ ($d = 1$ throughout here) applies"
             ),
             general(receptive_field_growth),
             general(jump_growth),
             field_table(field),
-            Bars(
-                ("input", *(row.layer.name for row in field.rows)),
-                (1, *(row.receptive_field for row in field.rows)),
-                caption="Receptive field after each layer, in input pixels.",
+            Text(
+                "Unrolled, the recurrence is a sum with one term per layer: after $L$ layers, "
+                "$r_L = 1 + \\sum_{l=1}^{L} d_l (K_l - 1)\\, j_{l-1}$ with $j_{l-1} = s_1 \\cdots s_{l-1}$, "
+                "the product of the strides below layer $l$. For the {layers} layers here:",
+                {"layers": len(field.rows)},
             ),
-            Text("Unrolled, the recurrence is a sum with one term per layer:"),
-            derive_expression(closed_form(field), lhs="receptive_field", unit="pixels"),
+            derive_expression(closed_form(field), lhs=f"r_{len(field.rows)}", unit="pixels"),
             Text(
                 "Strides early in the stack multiply the growth of every later layer: the last pooling "
                 "layer's {pool}×{pool} window adds {last} pixels, not {alone}, because its inputs are already {jump} "

@@ -28,44 +28,69 @@ def solve(params):
     at_turned = correlation_gradient.xreplace(dict(zip(learned, turned)))
     gradient_gap = (kernel_gradient - rot180(at_turned)).expand()
 
+    shift = k - 1  # entry (i, j) of the valid convolution is entry (i - shift, j - shift) of the correlation
     entries = tuple(
-        (f"({i}, {j})", convolution[i, j], correlation[i, j], difference[i, j])
+        (f"({i + shift}, {j + shift})", convolution[i, j], correlation[i, j], difference[i, j])
         for i in range(convolution.rows)
         for j in range(convolution.cols)
     )
     return Worked(
         blocks=(
             Text(
-                "Conventions: indices start at 0, no padding, stride 1. Cross-correlation, which deep-learning "
-                "libraries call convolution, slides the kernel as it is, "
-                "$Y_{i,j} = \\sum_{m,n} X_{i+m,\\,j+n} K_{m,n}$. Convolution in the signal-processing sense runs "
-                "the kernel index against the input index: with $\\bar m = K - 1 - m$ and $\\bar n = K - 1 - n$, "
-                "$Y_{i,j} = \\sum_{m,n} X_{i+\\bar m,\\,j+\\bar n} K_{m,n}$, kept to the positions where the "
-                "whole kernel overlaps the input."
+                "Definitions, for an input $X$ and a kernel $K$, indices from 0, stride 1, no padding. "
+                "Convolution, as signal processing and mathematics define it, runs the kernel index against "
+                "the input index: $(X * K)_{i,j} = \\sum_{m,n} X_{i-m,\\,j-n} K_{m,n}$. Cross-correlation "
+                "slides the kernel as it is: $(X \\star K)_{i,j} = \\sum_{m,n} X_{i+m,\\,j+n} K_{m,n}$. "
+                "Deep-learning libraries compute the cross-correlation and call it convolution. Substituting "
+                "$m \\to k - 1 - m$, $n \\to k - 1 - n$ for a kernel of $k \\times k$ entries turns one into "
+                "the other: $(X * K)_{i,j} = (X \\star \\mathrm{rot180}(K))_{i-k+1,\\,j-k+1}$, where "
+                "$\\mathrm{rot180}(K)_{m,n} = K_{k-1-m,\\,k-1-n}$ is the kernel turned half a circle. Both are "
+                "kept to the positions where the whole kernel lies on the input, which for the convolution "
+                "are $i, j \\ge k - 1$."
+            ),
+            Text(
+                "The check on a {n}×{n} input $X = (x_{ij})$ and a {k}×{k} kernel $K = (k_{mn})$, $k = {k}$:",
+                {"n": n, "k": k},
             ),
             Equation("X", x.tolist()),
             Equation("K", kernel.tolist()),
             Equation("rot180(K)", turned.tolist()),
-            Text("Both sides, entry by entry, as sympy expands them:"),
-            Table(("entry", "conv(X, K)", "xcorr(X, rot180(K))", "difference"), entries),
-            Text(
-                "Every difference is 0: convolving with $K$ is cross-correlating with $K$ turned half a circle. "
-                "In every sum the input entry $X_{i+m,j+n}$ meets $K_{K-1-m,K-1-n}$ in the convolution and "
-                "the same weight, now stored at $(m, n)$ of the turned kernel, in the correlation."
+            Table(
+                (
+                    "$(i, j)$",
+                    "$(X * K)_{i,j}$",
+                    f"$(X \\star \\mathrm{{rot180}}(K))_{{i-{shift},\\,j-{shift}}}$",
+                    "difference",
+                ),
+                entries,
             ),
             Text(
-                "Why learning does not care: the turn is a fixed permutation of the {taps} weights. Any kernel a "
-                "convolutional layer could learn, a correlating layer represents by its turned copy $Q$, so both "
-                "layers describe the same set of functions. Gradient descent agrees step by step as well: with a "
-                "symbolic upstream gradient $G$ and $L = \\sum G \\odot Y$, the gradient with respect to the "
-                "convolution's kernel minus the turned gradient with respect to the correlation's kernel, taken "
-                "at $Q$ = rot180($K$), is",
+                "Every difference is 0: convolving with $K$ is cross-correlating with $K$ turned half a circle, "
+                "the outputs indexed $k - 1 = {shift}$ apart. The two operations differ only in the order in which the "
+                "kernel's entries are stored; true convolution also has the algebra correlation lacks "
+                "(it is commutative and associative), which matters for theory, not for learning.",
+                {"shift": shift},
+            ),
+            Text(
+                "Why the distinction does not matter in deep learning. The kernel is learned, not given. The turn "
+                "is a fixed permutation of the {taps} entries, so any kernel a convolutional layer could learn, "
+                "a correlating layer represents by its turned copy $Q = \\mathrm{rot180}(K)$: both layers "
+                "describe the same set of functions. Training agrees step by step as well. With an upstream "
+                "gradient $G$ for the layer's output $Y$ and $L = \\sum G \\odot Y$, which has exactly that gradient, the gradient with "
+                "respect to the convolution's kernel minus the turned gradient with respect to the correlation's "
+                "kernel, taken at $Q = \\mathrm{rot180}(K)$, is",
                 {"taps": k * k},
             ),
             Equation("dL/dK - rot180(dL/dQ)", gradient_gap.tolist()),
             Text(
-                "A permutation keeps lengths, so the updates, and a random initialisation, map onto each other "
-                "one to one: the network simply learns the turned kernel, and libraries save the flip."
+                "So if the correlating layer starts at the turned kernel, every gradient step keeps it at the "
+                "turned kernel of the convolutional layer. And the starting points match in distribution: the "
+                "usual initialisation draws the entries independently from one distribution, and such a draw "
+                "is unchanged in distribution by any permutation of the entries, the turn included. Trained on the same "
+                "data in the same order, the two networks therefore learn the same functions with the same probabilities; the correlating one "
+                "simply holds the turned kernel, and libraries save the flip. It does matter where a kernel "
+                "is not learned: a hand-designed asymmetric filter (an edge detector, say), or weights "
+                "carried from a library that flips to one that does not, must be turned by hand."
             ),
         ),
         answers={
@@ -75,7 +100,10 @@ def solve(params):
             "gradients_correspond": gradient_gap.is_zero_matrix,
         },
         conclusion=Text(
-            "conv(X, K) = xcorr(X, rot180(K)) in all {count} entries; a learned kernel absorbs the turn.",
+            "Convolution flips the kernel ($X_{i-m,\\,j-n}$), cross-correlation does not ($X_{i+m,\\,j+n}$); "
+            "$X * K$ equals $X \\star \\mathrm{rot180}(K)$ in all {count} entries. For a learned kernel the "
+            "flip is only a relabelling of its entries, which gradient descent and an i.i.d. initialisation "
+            "both respect, so the network learns the turned kernel and nothing else changes.",
             {"count": len(entries)},
         ),
     )
@@ -85,9 +113,10 @@ EXERCISE = Exercise(
     number=8,
     title="Convolution against cross-correlation",
     question=(
-        "Take a symbolic {n}×{n} input $X$ and a symbolic {kernel_size}×{kernel_size} kernel $K$. Show, entry "
-        "by entry, that convolving $X$ with $K$ gives the same result as cross-correlating $X$ with $K$ turned "
-        "by 180°, and explain why a trained network does not depend on which of the two a library computes."
+        "Explain the difference between convolution and cross-correlation, and show on a symbolic {n}×{n} "
+        "input $X$ and a symbolic {kernel_size}×{kernel_size} kernel $K$, entry by entry, that convolving $X$ "
+        "with $K$ gives the same result as cross-correlating $X$ with $K$ turned by 180°. Why does the "
+        "distinction hardly matter in deep learning?"
     ),
     defaults={"n": 3, "kernel_size": 2},
     solve=solve,

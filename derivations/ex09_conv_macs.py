@@ -5,7 +5,7 @@ from fractions import Fraction
 from symconv import Exercise, Rounded, Text, Worked, conv_macs, derive
 from symconv.teaching.domains import Choice, MainAnswer, formula_answers
 
-from ._shared import MAC_CONVENTION
+from ._shared import GROUPS, MAC_CONVENTION
 
 
 def solve(params):
@@ -13,9 +13,12 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Every output value is a dot product of the kernel with one window: $K^2 C_{\\text{in}}$ "
-                "multiply-accumulates. There are $H_{\\text{out}} W_{\\text{out}} C_{\\text{out}}$ output values "
-                "(the map keeps its size, as with padding 1)."
+                "A convolution with a $K \\times K$ kernel maps $C_{\\text{in}}$ channels to "
+                "$C_{\\text{out}}$ channels on an output map of $H_{\\text{out}} \\times W_{\\text{out}}$ "
+                "positions (here the map keeps its size, as with padding 1). Every output value is a dot "
+                "product of the kernel with one window: $K^2 C_{\\text{in}}/g$ multiply-accumulates, and "
+                "there are $H_{\\text{out}} W_{\\text{out}} C_{\\text{out}}$ output values. " + GROUPS + " "
+                "This layer is an ordinary convolution, $g = 1$."
             ),
             macs,
             Text(
@@ -25,8 +28,13 @@ def solve(params):
         ),
         answers={"macs": macs.value},
         conclusion=Text(
-            "{macs} MACs, about {mega} million (the chapter's MFLOPs, counting one MAC as one operation).",
-            {"macs": macs.value, "mega": Rounded(Fraction(macs.value, 10**6))},
+            "{macs} MACs: about {mega} MFLOPs counting one multiply-accumulate as one operation, or {mflops} "
+            "MFLOPs counting the multiply and the add separately.",
+            {
+                "macs": macs.value,
+                "mega": Rounded(Fraction(macs.value, 10**6)),
+                "mflops": Rounded(Fraction(2 * macs.value, 10**6)),
+            },
         ),
     )
 

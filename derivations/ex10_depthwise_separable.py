@@ -16,7 +16,7 @@ from symconv import (
 from symconv.formulas.layers import depthwise_separable_macs, depthwise_separable_params
 from symconv.teaching.domains import Choice, MainAnswer, formula_answers
 
-from ._shared import MAC_CONVENTION
+from ._shared import GROUPS, MAC_CONVENTION
 
 
 def separable_macs(MACs_dw, MACs_pw):
@@ -31,6 +31,10 @@ def cost_ratio(MACs_std, MACs_sep):
     return MACs_std / MACs_sep
 
 
+def params_ratio(P_std, P_sep):
+    return P_std / P_sep
+
+
 def solve(params):
     c_in, c_out, k, h, w = (params[name] for name in ("in_channels", "out_channels", "kernel_size", "out_h", "out_w"))
     depthwise_macs = derive(conv_macs, c_in, c_in, k, h, w, groups=c_in, lhs="MACs_dw", note=MAC_CONVENTION)
@@ -41,23 +45,36 @@ def solve(params):
     params_total = derive(separable_params, depthwise_params.value, pointwise_params.value, lhs="P_sep", unit="parameters")
     standard_macs = conv_macs(c_in, c_out, k, h, w)
     standard_params = conv_params(c_in, c_out, k, bias=False)
-    ratio = derive(cost_ratio, standard_macs, macs.value, lhs="ratio", unit="")
+    ratio = derive(cost_ratio, standard_macs, macs.value, lhs="ratio_MACs", unit="")
+    weights_ratio = derive(params_ratio, standard_params, params_total.value, lhs="ratio_P", unit="")
 
-    C_in, C_out, K, H, W = symbols("C_in", "C_out", "K", "H", "W")
+    C_in, C_out, K, H_out, W_out = symbols("C_in", "C_out", "K", "out_h", "out_w")
     symbolic_ratio = derive(
         cost_ratio,
-        conv_macs(C_in, C_out, K, H, W),
-        conv_macs(C_in, C_in, K, H, W, groups=C_in) + conv_macs(C_in, C_out, 1, H, W),
-        lhs="ratio",
+        conv_macs(C_in, C_out, K, H_out, W_out),
+        conv_macs(C_in, C_in, K, H_out, W_out, groups=C_in) + conv_macs(C_in, C_out, 1, H_out, W_out),
+        lhs="ratio_MACs",
+        unit="",
+    )
+    symbolic_params_ratio = derive(
+        params_ratio,
+        conv_params(C_in, C_out, K, bias=False),
+        conv_params(C_in, C_in, K, groups=C_in, bias=False) + conv_params(C_in, C_out, 1, bias=False),
+        lhs="ratio_P",
         unit="",
     )
     separable_share = _expand(1 / symbolic_ratio.value)
     return Worked(
         blocks=(
             Text(
+                "Notation as in Exercise 9: a convolution with a $K \\times K$ kernel maps $C_{\\text{in}}$ to "
+                "$C_{\\text{out}}$ channels on an $H_{\\text{out}} \\times W_{\\text{out}}$ output map. " + GROUPS
+            ),
+            Text(
                 "A depthwise separable convolution splits the work in two: a depthwise {k}×{k} convolution "
-                "filters each of the {c_in} channels on its own (groups $= C_{\\text{in}}$), then a pointwise "
-                "1×1 convolution mixes channels. Biases are left out throughout, as in the standard layer.",
+                "filters each of the {c_in} channels on its own ($g = C_{\\text{in}}$, one channel per group, "
+                "$C_{\\text{out}} = C_{\\text{in}}$), then a pointwise 1×1 convolution ($K = 1$, $g = 1$) mixes "
+                "channels. Biases are left out throughout, as in the standard layer.",
                 {"k": k, "c_in": c_in},
             ),
             depthwise_macs,
@@ -67,12 +84,22 @@ def solve(params):
             pointwise_params,
             params_total,
             Text(
-                "The standard convolution of Exercise 9 needs {macs} MACs and {params} weights, so the saving is",
+                "The standard convolution of Exercise 9 needs $\\text{MACs}_{\\text{std}} = {macs}$ MACs and "
+                "has $P_{\\text{std}} = {params}$ weights, so the separable layer is cheaper by",
                 {"macs": standard_macs, "params": standard_params},
             ),
             ratio,
-            Text("The same comparison in general, for any channel counts, kernel and map size:"),
+            Text("and smaller by"),
+            weights_ratio,
+            Text(
+                "The two ratios agree, and not by chance. In general, for any channel counts, kernel and map "
+                "size, the map size cancels from the cost ratio:"
+            ),
             symbolic_ratio,
+            Text(
+                "and the weights give the same ratio, since each layer costs its weights times the same $H_{\\text{out}} W_{\\text{out}}$ output positions:"
+            ),
+            symbolic_params_ratio,
             Text(
                 "Its reciprocal, the separable cost as a share of the standard cost, is {share}: "
                 "for wide layers the saving approaches $K^2 = {k2}$.",
@@ -89,15 +116,20 @@ def solve(params):
             "standard_macs": standard_macs,
             "standard_params": standard_params,
             "macs_ratio": ratio.value,
+            "params_ratio": weights_ratio.value,
         },
         conclusion=Text(
-            "{macs} MACs (about {mega} M) and {params} parameters, against {standard} MACs: {ratio}× cheaper.",
+            "{macs} MACs (about {mega} M) and {params} parameters, against {standard} MACs and {standard_params} "
+            "parameters: {ratio}× cheaper and {params_ratio}× smaller, both ratios $K^2 C_{\\text{out}}/(K^2 + "
+            "C_{\\text{out}})$.",
             {
                 "macs": macs.value,
                 "mega": Rounded(Fraction(macs.value, 10**6)),
                 "params": params_total.value,
                 "standard": standard_macs,
+                "standard_params": standard_params,
                 "ratio": Rounded(ratio.value),
+                "params_ratio": Rounded(weights_ratio.value),
             },
         ),
     )

@@ -8,9 +8,6 @@ from symconv import (
     Table,
     Text,
     Worked,
-    conv_output_size,
-    conv_transpose_output_size,
-    derive,
     derive_expression,
     weighted_sum,
 )
@@ -39,7 +36,7 @@ def halves(name, matrix):
 
 
 def by_differentiation(n, kernel, stride=1, padding=0, dilation=1):
-    """A symbolic n×n input X, Y = X ⋆ K, a symbolic upstream G, and sympy's ∂L/∂X for L = Σ G ⊙ Y."""
+    """A symbolic n×n input X, Y = X ⋆ K, a symbolic upstream G, and ∂L/∂X for L = Σ G ⊙ Y by differentiation."""
     x = symbol_matrix("x", n, n)
     output = cross_correlate(x, kernel, stride, padding, dilation)
     upstream = symbol_matrix("g", *output.shape)
@@ -47,12 +44,12 @@ def by_differentiation(n, kernel, stride=1, padding=0, dilation=1):
 
 
 def differing_entries(first, second):
-    """How many entries of two symbolic matrices differ after expansion (0: sympy proves them equal)."""
+    """How many entries of two symbolic matrices differ after expansion (0: the two are equal)."""
     return sum(1 for entry in (first - second).expand() if entry != 0)
 
 
 class PlainCase(NamedTuple):
-    """Stride 1, no padding: sympy's gradient, and in how many entries the full correlation differs from it."""
+    """Stride 1, no padding: the differentiated gradient, and in how many entries the full correlation differs."""
 
     x: Any
     output: Any
@@ -67,6 +64,32 @@ def plain_case(n, k):
     x, output, upstream, differentiated = by_differentiation(n, kernel)
     gap = differing_entries(differentiated, full_cross_correlate(upstream, rot180(kernel)))
     return PlainCase(x, output, kernel, upstream, differentiated, gap)
+
+
+GENERAL_RULE = (
+    "Conventions: one channel, stride 1, no padding, indices from 0. The layer computes the "
+    "cross-correlation that deep-learning libraries call convolution, $y_{ij} = \\sum_{m,n} x_{i+m,\\,j+n}\\, "
+    "k_{mn}$, for an input $X = (x_{ab})$ and a kernel $K = (k_{mn})$ of $k \\times k$ entries. Let the layers "
+    "above hand back the upstream gradient $G = \\partial L/\\partial Y$ with entries $g_{ij}$. The input entry "
+    "$x_{ab}$ meets the kernel entry $k_{mn}$ in the output $y_{ij}$ with $i = a - m$, $j = b - n$, so the "
+    "chain rule gives"
+)
+GENERAL_FORMULA = (
+    "$\\partial L/\\partial x_{ab} = \\sum_{m,n} g_{a-m,\\,b-n}\\, k_{mn}$, where a $g$ whose index falls "
+    "outside $G$ counts as 0."
+)
+GENERAL_FORM = (
+    "This is a sum of the forward pass's form: the kernel, turned by 180°, slides over $G$ padded with "
+    "$k - 1$ zeros on every side (a full cross-correlation with the turned kernel, which is a true "
+    "convolution of $G$ with $K$). With $C_{\\text{in}}$ input and $C_{\\text{out}}$ output channels the "
+    "forward pass also sums over the input channels, $y_{o,i,j} = \\sum_c \\sum_{m,n} x_{c,\\,i+m,\\,j+n}\\, "
+    "k_{o,c,m,n}$, and each input channel collects from every output channel:"
+)
+CHANNELS_FORMULA = (
+    "$\\partial L/\\partial x_{c,a,b} = \\sum_{o} \\sum_{m,n} g_{o,\\,a-m,\\,b-n}\\, k_{o,c,m,n}$, a "
+    "convolution from $C_{\\text{out}}$ channels back to $C_{\\text{in}}$ with the kernel's two channel axes "
+    "swapped and every filter turned."
+)
 
 
 def solve(params):
@@ -89,72 +112,74 @@ def solve(params):
     )
     general_kernel = symbol_matrix("k", gk, gk)
     _, _, general_upstream, general_differentiated = by_differentiation(gn, general_kernel, stride, padding, dilation)
-    size = derive(conv_output_size, gn, gk, stride, padding, dilation)
     spread = zero_insert(general_upstream, stride)
     full = full_cross_correlate(spread, rot180(general_kernel), dilation)
     general_formula = conv_input_gradient(general_upstream, general_kernel, (gn, gn), stride, padding, dilation)
     general_gap = differing_entries(general_differentiated, general_formula)
-    # The rows the floor dropped in the forward pass: PyTorch's output_padding of the transposed convolution.
+    # The rows the floor dropped in the forward pass: the output padding of the transposed convolution.
     dropped = gn + 2 * padding - full.rows
-    back = derive(conv_transpose_output_size, size.value, gk, stride, padding, dropped, dilation)
 
     return Worked(
         blocks=(
+            Text(GENERAL_RULE),
+            Text(GENERAL_FORMULA),
+            Text(GENERAL_FORM),
+            Text(CHANNELS_FORMULA),
             Text(
-                "Conventions: cross-correlation as conv2d computes it, $Y = X \\star K$ on one channel, indices "
-                "from 0. To differentiate through the layer, let the layers above hand back an arbitrary "
-                "upstream gradient $G = \\partial L/\\partial Y$ of symbols $g_{ij}$; then $L = \\sum_{i,j} "
-                "G_{ij} Y_{ij}$ has exactly that gradient, and sympy differentiates it with respect to every "
-                "$x_{ij}$ of the symbolic {n}×{n} input.",
-                {"n": n},
+                "Why the backward pass has the form of the forward pass. The forward pass is linear in $X$: "
+                "$\\mathrm{vec}(Y) = J\\,\\mathrm{vec}(X)$. Row $(i, j)$ of $J$ holds the kernel's entries in "
+                "the columns of the window at $(i, j)$, so all rows are shifted copies of one pattern: the same "
+                "weights at every position. The chain rule gives $\\mathrm{vec}(\\partial L/\\partial X) = "
+                "J^T \\mathrm{vec}(G)$, and row $(a, b)$ of $J^T$ holds the kernel entries that touched $x_{ab}$. "
+                "Moving $(a, b)$ by one shifts that row by one, so $J^T$ is again one set of shared weights slid "
+                "over its input, the kernel turned by 180°: a convolution, called the transposed convolution "
+                "after $J^T$."
+            ),
+            Text(
+                "The check on a {n}×{n} input with a {k}×{k} kernel: differentiating $L = \\sum_{i,j} g_{ij} "
+                "y_{ij}$, which has exactly the upstream gradient $G$, with respect to every $x_{ab}$ gives",
+                {"n": n, "k": k},
             ),
             Equation("K", kernel.tolist()),
             Equation("G", upstream.tolist()),
             *halves("dL/dX", differentiated),
             Text(
-                "Each input entry collects $g_{ij} k_{mn}$ from every output whose window covered it. Pad $G$ "
-                "with $K - 1 = {pad}$ zeros on every side and slide the kernel turned 180° over it: that full "
-                "cross-correlation gives the same sums. For instance the entry (0, 1), where the window "
-                "still overlaps the padding:",
+                "Each input entry collects $g_{ij} k_{mn}$ from every output whose window covered it. The full "
+                "cross-correlation gives the same sums: pad $G$ with $k - 1 = {pad}$ zeros on every side and "
+                "slide the turned kernel over it. For instance the entry (0, 1), where the window still "
+                "overlaps the padding:",
                 {"pad": k - 1},
             ),
             entry,
-            Text("sympy compares the two matrices entry by entry for each kernel:"),
+            Text("Both matrices compared entry by entry, for each kernel:"),
             Table(
                 ("kernel", "entries of $\\partial L/\\partial X$", "entries that differ"),
                 tuple((f"{size}×{size}", n * n, case.gap) for size, case in cases.items()),
             ),
             *(block for size in kernel_sizes[1:] for block in halves(f"dL/dX for K = {size}x{size}", cases[size].gradient)),
             Text(
-                "Why the name transposed convolution: the forward pass is linear in $X$, "
-                "$\\mathrm{vec}(Y) = J\\,\\mathrm{vec}(X)$ with a {rows}×{cols} Jacobian $J$ holding only "
-                "{nonzero} non-zero weights, and the chain rule gives $\\mathrm{vec}(\\partial L/\\partial X) = "
-                "J^T \\mathrm{vec}(G)$. sympy builds $J$ and multiplies $G$ by its transpose: {gap} entries "
-                "differ from the gradient above.",
+                "Here $J$ is {rows}×{cols} with only {nonzero} non-zero entries, and $J^T \\mathrm{vec}(G)$ "
+                "differs from the gradient above in {gap} entries.",
                 {"rows": jacobian_matrix.rows, "cols": jacobian_matrix.cols, "nonzero": nonzero, "gap": transpose_gap},
             ),
             Text(
-                "In general, with stride $s$, padding $p$ and dilation $d$: insert $s - 1$ zeros between the "
-                "entries of $G$ (the forward pass placed its windows $s$ apart), full-correlate with the "
-                "turned kernel dilated by the same $d$ (the taps that met an input entry sat $d$ apart), give "
-                "rows and columns that no window reached a zero gradient, and crop the $p$ padded rows and "
-                "columns away. Worked on a {gn}×{gn} input, {gk}×{gk} kernel, $s = {s}$, $p = {p}$, $d = {d}$:",
-                {"gn": gn, "gk": gk, "s": stride, "p": padding, "d": dilation},
+                "With stride $s$, padding $p$ and dilation $d$ the same argument gives: insert $s - 1$ zeros "
+                "between the entries of $G$ (the forward windows were $s$ apart), pad it with $d(k - 1)$ zeros, "
+                "slide the turned kernel dilated by $d$ over it (its taps were $d$ apart), give rows and "
+                "columns that no window reached a zero gradient, and crop $p$ rows and columns from each side "
+                "(the padding the forward pass added). On a {gn}×{gn} input with a {gk}×{gk} kernel, $s = {s}$, "
+                "$p = {p}$, $d = {d}$, the output is {out}×{out}, and",
+                {"gn": gn, "gk": gk, "s": stride, "p": padding, "d": dilation, "out": general_upstream.rows},
             ),
-            size,
-            Equation("G", general_upstream.tolist()),
             Equation("G with zeros inserted", spread.tolist()),
             Equation("dilated rot180(K)", zero_insert(rot180(general_kernel), dilation).tolist()),
-            Equation("full correlation", full.tolist()),
             Equation("dL/dX", general_formula.tolist()),
             Text(
-                "sympy's direct differentiation differs from it in {gap} of the {entries} entries. The backward pass "
-                "is a transposed convolution with the forward layer's own hyperparameters; the rows the "
-                "forward floor discarded become its output padding ({dropped} here), so it restores the "
-                "input size exactly:",
-                {"gap": general_gap, "entries": gn * gn, "dropped": dropped},
+                "Differentiating directly gives the same matrix: {gap} of the {entries} entries differ. As a transposed "
+                "convolution with the forward layer's own $s$, $p$ and $d$, the backward pass needs an output "
+                "padding of {dropped} to restore the {gn}×{gn} size: the rows the forward floor discarded.",
+                {"gap": general_gap, "entries": gn * gn, "dropped": dropped, "gn": gn},
             ),
-            back,
         ),
         answers={
             "grad_input": syntax(differentiated),
@@ -165,9 +190,12 @@ def solve(params):
             "general_matches": general_gap == 0,
         },
         conclusion=Text(
-            "$\\partial L/\\partial X$ = full cross-correlation of $G$ (zero-padded by $K - 1$) with the kernel "
-            "turned 180°, i.e. a transposed convolution; with stride and dilation, $G$ gets $s - 1$ zeros "
-            "between its entries and the turned kernel is dilated by $d$."
+            "$\\partial L/\\partial x_{ab} = \\sum_{m,n} g_{a-m,\\,b-n}\\, k_{mn}$, summed also over the output "
+            "channels when there are several: a full cross-correlation of $G$ (zero-padded by $k - 1$) with the "
+            "kernel turned 180°, the transposed convolution. It has the forward pass's form because $J^T$, like "
+            "$J$, applies one set of shared weights at every position. With stride and dilation, $G$ gets "
+            "$s - 1$ zeros between its entries, the padding is $d(k - 1)$, the turned kernel is dilated by $d$, "
+            "and $p$ rows and columns are cropped."
         ),
     )
 
@@ -176,11 +204,10 @@ EXERCISE = Exercise(
     number=11,
     title="Gradient of a convolution with respect to its input",
     question=(
-        "A convolution layer maps a {n}×{n} input $X$ to $Y$. Given the upstream gradient "
-        "$G = \\partial L/\\partial Y$, derive $\\partial L/\\partial X$ for a {kernel_size}×{kernel_size} and a "
-        "{larger_kernel_size}×{larger_kernel_size} kernel and show "
-        "that it is a full cross-correlation of $G$ with the kernel turned by 180°. How does the rule change "
-        "with stride and dilation?"
+        "A convolution layer maps an input $X$ to $Y$. State the formula for $\\partial L/\\partial X$ in terms "
+        "of the upstream gradient $G = \\partial L/\\partial Y$, and explain why it has the same form as the "
+        "forward pass. Check it on a {n}×{n} input with a {kernel_size}×{kernel_size} and a "
+        "{larger_kernel_size}×{larger_kernel_size} kernel, and say how the rule changes with stride and dilation."
     ),
     defaults={
         "n": 4,

@@ -34,6 +34,9 @@ def solve(params):
     winners_flat = [position for row in winners for position in row]
     first_row, first_col = winners[0][0]
     first_entry = x[first_row, first_col]
+    # The step function written H, as a teacher writes it, whatever the algebra system calls it.
+    step = sympy.Function("H")
+    first_formal = formal[first_row, first_col].replace(sympy.Heaviside, lambda argument, *_: step(argument))
 
     tie = sympy.Matrix(params["tie_window"])
     tie_x = symbol_matrix("x", *tie.shape)
@@ -53,12 +56,15 @@ def solve(params):
             Equation("X", values.tolist()),
             Table(("output", "window, row by row", "maximum", "local position", "position in X"), tuple(rows)),
             Text(
-                "With $Y = \\mathrm{maxpool}(X)$ and upstream gradient $G = (g_{ij})$, let $L = \\sum G \\odot Y$. "
-                "sympy writes each $Y_{ij}$ as a Max of its window and differentiates; the derivative of a Max "
-                "with respect to one argument is a step function (Heaviside) of that argument minus the Max "
-                "of the others. For the maximum of the first window:"
+                "With $Y = \\mathrm{maxpool}(X)$ and upstream gradient $G = (g_{ij})$, let $L = \\sum G \\odot Y$, "
+                "which has exactly the gradient $G$ with respect to $Y$. Each $Y_{ij}$ is the maximum of its window, "
+                "and the derivative of $\\max(z_1, \\dots, z_n)$ with respect to $z_k$ is $H(z_k - \\max_{l \\ne k} "
+                "z_l)$, where the step function $H$ is 1 for a positive argument and 0 for a negative one. The "
+                "first window has its maximum at local position ({local_row}, {local_col}), the entry "
+                "$x_{{{row}{col}}}$ of $X$:",
+                {"local_row": first_row, "local_col": first_col, "row": first_row, "col": first_col},
             ),
-            Equation(f"dL/d{first_entry}", formal[first_row, first_col]),
+            Equation(f"dL/d{first_entry}", first_formal),
             Text(
                 "At the given values every step is 1 for the window's maximum and 0 for the rest, so the "
                 "gradient is a routing matrix: each $g_{ij}$ lands on the position its window's maximum came "
@@ -78,27 +84,31 @@ def solve(params):
                 "gradients."
             ),
             Text(
-                "Ties: a Max with two equal largest arguments has no derivative there; any split of $g$ between "
-                "the tied entries that sums to $g$ is a valid subgradient. sympy's Heaviside takes the value "
-                "1/2 at 0 and hands every tied entry $g/2$; in the window below these shares sum to {total}, "
-                "where a subgradient's must sum to $g$. PyTorch scans the window row by row and keeps the first "
-                "maximum it meets (a later equal value does not replace it), so the whole $g$ goes to that one "
-                "entry:",
+                "A window that holds its maximum twice, like the one below, has no derivative there: the step "
+                "function's argument is 0 for both tied entries. Max pooling is convex in its window, and its "
+                "subgradients at a tie are exactly the splits of $g$ between the tied entries into non-negative "
+                "shares that sum to $g$; the other entries get 0. Setting $H(0) = 1/2$ gives the even split, "
+                "{total} in total. PyTorch's kernels give the whole $g$ to one entry, the first maximum met "
+                "scanning the window row by row (a later equal value does not replace it). That is an "
+                "implementation choice, not a promise: another library or kernel may pick the other entry, and "
+                "every such choice is a valid subgradient.",
                 {"total": sympy.Add(*tie_formal)},
             ),
-            Table(("entry", "value", "sympy's formal derivative", "PyTorch's routing"), tie_rows),
+            Table(("entry", "value", "even split", "first maximum (PyTorch)"), tie_rows),
         ),
         answers={
             "grad_input": syntax(at_values),
             "matches_routing": (at_values - routed).is_zero_matrix,
             "window_maxima": [[list(position) for position in row] for row in winners],
             "tie_grad_input": syntax(tie_routed),
-            "tie_sympy_shares": syntax(tie_formal),
+            "tie_even_shares": syntax(tie_formal),
         },
         conclusion=Text(
             "$\\partial L/\\partial X$ is zero except at the {count} window maxima, which receive their window's "
-            "$g_{ij}$ whole; on a tie PyTorch gives it to the first maximum in row-major order.",
-            {"count": len(rows)},
+            "$g_{ij}$ whole; the window with its maximum at local position ({local_row}, {local_col}) sends its "
+            "$g$ to that entry only. When a window holds its maximum twice, any split of $g$ between the two "
+            "is a subgradient; PyTorch gives all of it to the first in row-major order, an implementation choice.",
+            {"count": len(rows), "local_row": first_row, "local_col": first_col},
         ),
     )
 
@@ -116,7 +126,7 @@ EXERCISE = Exercise(
         "input": ((1, 3, 2, 0), (8, 4, 5, 7), (6, 2, 9, 1), (0, 3, 4, 2)),
         "kernel_size": 2,
         "stride": 2,
-        "tie_window": ((5, 5), (1, 5)),
+        "tie_window": ((5, 5), (1, 2)),
     },
     solve=solve,
     topics=("backpropagation", "pooling"),

@@ -26,21 +26,24 @@ def head_ratio(P_flatten, P_GAP):
 
 
 def solve(params):
-    c, h, w, k = (params[name] for name in ("channels", "height", "width", "classes"))
-    C, H, W, K = symbols("C", "H", "W", "K")
-    flatten_general = derive(linear_params, C * H * W, K, lhs="P_flatten")
-    gap_general = derive(linear_params, C, K, lhs="P_GAP")
+    c, h, w, classes = (params[name] for name in ("channels", "height", "width", "classes"))
+    C, H, W, n_classes = symbols("C", "H", "W", "n_classes")
+    flatten_general = derive(linear_params, C * H * W, n_classes, lhs="P_flatten")
+    gap_general = derive(linear_params, C, n_classes, lhs="P_GAP")
     ratio_general = derive(head_ratio, flatten_general.value, gap_general.value, lhs="ratio", unit="")
-    flatten = derive(linear_params, c * h * w, k, lhs="P_flatten")
-    gap = derive(linear_params, c, k, lhs="P_GAP")
+    flatten = derive(linear_params, c * h * w, classes, lhs="P_flatten")
+    gap = derive(linear_params, c, classes, lhs="P_GAP")
     ratio = Fraction(flatten.value, gap.value)
     return Worked(
         blocks=(
             Text(
-                "The last feature map has $C$ channels of $H \\times W$ positions; the classifier maps to $K$ classes "
-                "with a fully connected layer with bias. Flattening feeds it all $CHW$ numbers; global average "
-                "pooling (GAP) first averages each channel over its positions, which costs no parameters, and feeds "
-                "it $C$ numbers."
+                "The last feature map has $C$ channels of $H \\times W$ positions, and the classifier predicts "
+                "$n_{\\text{classes}}$ classes with one fully connected layer with bias. A fully connected layer "
+                "from $F_{\\text{in}}$ inputs to $F_{\\text{out}}$ outputs has $F_{\\text{out}} F_{\\text{in}}$ "
+                "weights and $F_{\\text{out}}$ biases. Flattening feeds it all $CHW$ numbers "
+                "($F_{\\text{in}} = CHW$); global average pooling (GAP) first averages each channel over its "
+                "positions, which costs no parameters, and feeds it $C$ numbers ($F_{\\text{in}} = C$). Both "
+                "heads have $F_{\\text{out}} = n_{\\text{classes}}$ output units."
             ),
             flatten_general,
             gap_general,
@@ -48,25 +51,37 @@ def solve(params):
             Text(
                 "The flattened head is about $HW$ times larger: for every class it keeps a separate weight for "
                 "every channel at every position. For a {c}×{h}×{w} map" + KNOWN_MAPS.get((c, h, w), "") + " and {k} classes:",
-                {"c": c, "h": h, "w": w, "k": k},
+                {"c": c, "h": h, "w": w, "k": classes},
             ),
             flatten,
             gap,
             Table(("head", "inputs", "parameters"), (("flatten + fc", c * h * w, flatten.value), ("GAP + fc", c, gap.value))),
             Text(
-                "The flattened head has {ratio} times the parameters. GAP regularises in three ways. It has no "
-                "position-specific weights, so there is nothing that can memorise where in the training images the "
-                "evidence happened to sit. The average does not change when an object moves within the map, so the "
-                "prediction is robust to translation (and the same head accepts any input size). And since each class "
-                "score is a weighted sum of channel averages, the last convolutional layer is pushed to make its "
-                "channels detectors whose activation map marks where evidence for a class lies: the class activation "
-                "maps that make such networks easy to inspect.",
-                {"ratio": Rounded(ratio, 1)},
+                "The flattened head has {ratio} times the parameters for the same {k} output units. Why GAP "
+                "overfits less (Lin, Chen and Yan, 2014, who introduced it as a structural regulariser): the "
+                "pooling itself has nothing to fit, and the head that follows has {ratio} times fewer weights "
+                "to fit to the training set. It has no position-specific weights, so nothing can memorise where "
+                "in the training images the evidence happened to sit; each channel must be useful wherever it "
+                "fires, which pushes the last convolutional layer to make its channels detectors of class "
+                "evidence, closer to category confidence maps.",
+                {"ratio": Rounded(ratio, 1), "k": classes},
+            ),
+            Text(
+                "The average is also unchanged when an object moves within the feature map, so the prediction "
+                "depends less on position. That invariance is only approximate: a shift of the image moves the "
+                "map exactly only when it is a multiple of the network's total stride and stays away from the "
+                "borders, where padding changes the values; other shifts change the map itself (the strided "
+                "layers alias, Zhang, 2019). The same head also accepts any input size. A side benefit, not a "
+                "regulariser: since each class score is a weighted sum of channel averages, weighting the "
+                "channel maps by a class's weights shows where the evidence for that class lies (class "
+                "activation maps, Zhou et al., 2016), which makes such networks easier to inspect."
             ),
         ),
         answers={"flatten_head_params": flatten.value, "gap_head_params": gap.value},
         conclusion=Text(
-            "{flatten} parameters with flattening against {gap} with global average pooling, {ratio} times fewer.",
+            "{flatten} parameters with flattening against {gap} with global average pooling, {ratio} times "
+            "fewer for the same output units; with no position-specific weights, GAP has far less to fit and "
+            "nothing that can memorise where the evidence sat, so it overfits less.",
             {"flatten": flatten.value, "gap": gap.value, "ratio": Rounded(ratio, 1)},
         ),
     )
@@ -78,8 +93,8 @@ EXERCISE = Exercise(
     question=(
         "A network ends in a {channels}×{height}×{width} feature map and must predict {classes} classes. Compare the "
         "parameters of a fully connected classifier on the flattened map with those of one after global average "
-        "pooling, first in general and then for these numbers, and explain why global average pooling acts as a "
-        "regulariser."
+        "pooling, first in general and then for these numbers, and explain why global average pooling reduces "
+        "overfitting more than the flattened head with the same number of output units."
     ),
     defaults={"channels": 512, "height": 7, "width": 7, "classes": 1000},
     solve=solve,

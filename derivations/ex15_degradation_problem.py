@@ -7,8 +7,6 @@ from symconv import (
     Text,
     Worked,
     derive,
-    derive_expression,
-    weighted_sum,
 )
 from symconv.core.errors import invalid
 from symconv.core.values import maximum
@@ -25,6 +23,11 @@ def extra_layers(L_deep, L_shallow):
 
 def relu(z):
     return maximum(z, 0)
+
+
+def first_unit(z_0):
+    """The first unit of a ReLU layer, as the working writes it."""
+    return maximum(z_0, 0)
 
 
 def affine(weights, x, bias):
@@ -60,8 +63,7 @@ def solve(params):
     zeros = tuple((0,) * WIDTH for _ in range(WIDTH))
     no_bias = (0,) * WIDTH
     extra = derive(extra_layers, params["deep_depth"], params["shallow_depth"], lhs="L_extra", unit="layers")
-    first_row = derive_expression(weighted_sum(identity[0], x), lhs="z[1]")
-    first_unit = derive(relu, first_row.value, lhs="y[1]", unit="")
+    unit = derive(first_unit, x[0], lhs="y_0", unit="")
     plain_identity = relu_layer(identity, x, no_bias)
     plain_zero = relu_layer(zeros, x, no_bias)
     hidden = relu_layer(FIRST_WEIGHTS, x, FIRST_BIAS)
@@ -69,15 +71,20 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Overfitting and degradation leave different fingerprints. An overfitted model fits its "
-                "training set well and generalises badly: low training error, a wide gap to the test error. "
-                "Degradation is visible on the training set itself: the deeper network fits its own training "
-                "data worse than the shallower one."
+                "The degradation problem (He et al., 2016): as plain networks (convolutions, batch "
+                "normalisation and ReLUs, no shortcuts) get deeper, accuracy saturates and then falls, and "
+                "it falls on the training set too. On CIFAR-10 their 56-layer plain network had a higher "
+                "training error than their 20-layer one throughout training, and the same happened with 34 "
+                "against 18 layers on ImageNet. Overfitting and degradation leave different fingerprints. "
+                "An overfitted model fits its training set well and generalises badly: low training error, a "
+                "wide gap to the test error. Degradation is visible on the training set itself: the deeper "
+                "network fits its own training data worse than the shallower one."
             ),
             Text(
                 "That a deeper network should fit at least as well follows from a construction. Take the "
-                "trained {shallow}-layer network and insert the missing layers after its last hidden layer:",
-                {"shallow": params["shallow_depth"]},
+                "trained network of $L_{\\text{shallow}} = {n_shallow}$ layers and insert the layers a network of "
+                "$L_{\\text{deep}} = {n_deep}$ layers has in addition after its last hidden layer:",
+                {"n_shallow": params["shallow_depth"], "n_deep": params["deep_depth"]},
             ),
             extra,
             Text(
@@ -85,23 +92,33 @@ def solve(params):
                 "shallower one's function, so some choice of its weights reaches the same training error. Can a "
                 "plain layer $y = \\mathrm{ReLU}(Wx + b)$ be the identity? With $W = I$ and $b = 0$ each unit "
                 "returns $\\mathrm{ReLU}(x_i)$, which is $x_i$ because the layer's input came out of a ReLU and "
-                "has no negative entries. For the activation below:"
+                "has no negative entries. For the activation below, $z = Wx + b = x$, and unit $i$ (counted "
+                "from 0) returns $y_i = \\max(z_i, 0)$; the first unit:"
             ),
             Equation("W", identity),
             Equation("x", x),
-            first_row,
-            first_unit,
+            unit,
             Equation("y", plain_identity),
             Text(
                 "So the deeper plain network has a solution whose training error is no higher than the "
                 "shallower network's. When training ends above that error, the optimiser failed to find such "
                 "weights: degradation is an optimisation difficulty. Overfitting cannot explain it, because "
-                "overfitting lowers the training error, and here the training error is the one that rose."
+                "overfitting lowers the training error, and here the training error is the one that rose. "
+                "Vanishing gradients do not explain it either: He et al.'s plain networks used batch "
+                "normalisation, which keeps the forward signals at non-zero variance, and they checked that "
+                "the backward gradients had healthy norms. They conjecture that deep plain networks may "
+                "converge exponentially slowly."
             ),
             Text(
-                "A plain layer has to learn the identity as the exact matrix $W = I$, {ones} diagonal ones "
-                "among {entries} weights, far from the small weights training starts from and weight decay "
-                "pulls towards. A residual block $y = \\mathrm{ReLU}(F(x) + x)$ with branch "
+                "Why the identity is hard for a plain layer. It has to learn the exact matrix $W = I$, {ones} "
+                "diagonal ones among {entries} weights. Its size is not the obstacle: under He "
+                "initialisation the $n^2$ weights of an $n$-wide layer have variance $2/n$, so $\\|W\\|_F "
+                "\\approx \\sqrt{2n}$, the same order as $\\|I\\|_F = \\sqrt{n}$. The direction is: $I$ is one "
+                "direction in an $n^2$-dimensional weight space, and a random $W$ is nearly orthogonal to it "
+                "(the cosine between them, $\\mathrm{tr}(W)/(\\|W\\|_F \\|I\\|_F)$, is of order $1/n$). Residual "
+                "learning moves the target (He et al., 2016): with a shortcut the layers fit the residual "
+                "$F(x) = H(x) - x$ of the wanted map $H$, and when $H$ is close to the identity that is close "
+                "to 0, which a small branch reaches easily. A residual block $y = \\mathrm{ReLU}(F(x) + x)$ with branch "
                 "$F(x) = W_2\\,\\mathrm{ReLU}(W_1 x + b_1) + b_2$ (no batch normalisation here) is the identity "
                 "as soon as $W_2 = 0$ and $b_2 = 0$, whatever its first layer holds. With the first layer "
                 "below, its hidden units are",
@@ -127,7 +144,8 @@ def solve(params):
         },
         conclusion=Text(
             "The {deep}-layer network can copy the {shallow}-layer one by setting its {extra} extra layers to "
-            "the identity, so its higher training error is a failure of optimisation, not overfitting. A "
+            "the identity, so its higher training error is a failure of optimisation: not overfitting, which "
+            "lowers the training error, and not vanishing gradients, which batch normalisation prevented. A "
             "residual block reaches the identity at zero branch weights, where a plain layer outputs zeros.",
             {"deep": params["deep_depth"], "shallow": params["shallow_depth"], "extra": extra.value},
         ),

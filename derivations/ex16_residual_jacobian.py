@@ -1,6 +1,6 @@
 """Exercise 16: the Jacobian of a residual block is the branch's Jacobian plus the identity."""
 
-from symconv import Equation, Exercise, Table, Text, Worked, derive
+from symconv import Equation, Exercise, Table, Text, Worked
 from symconv.formulas.gradients import jacobian, symbol_matrix, syntax
 
 
@@ -42,20 +42,25 @@ def solve(params):
         expanded = stacked_expansion(depth)
         expansions[depth] = expanded
         rows.append((depth, expanded, expansion_terms(depth), "yes" if sympy.Integer(1) in expanded.args else "no"))
-    deepest = params["depths"][-1]
-    count = derive(expansion_terms, deepest, lhs="terms", unit="")
     return Worked(
         blocks=(
             Text(
-                "Take a concrete branch on a {size}-dimensional input: $F(x) = W_2 \\tanh(W_1 x)$ with symbolic "
-                "weight matrices $W_1 = (w_{ij})$ and $W_2 = (v_{ij})$, tanh applied entry by entry, and the "
-                "block $y = F(x) + x$.",
+                "The general result first. Differentiation is linear, so for $y = F(x) + x$ the Jacobian "
+                "splits: $\\partial y/\\partial x = \\partial F/\\partial x + \\partial x/\\partial x = J_F + I$, "
+                "with $J_F$ the Jacobian of the branch and $I$ the identity matrix. A stack of $L$ blocks, "
+                "$x_l = x_{l-1} + F_l(x_{l-1})$ for $l = 1, \\dots, L$, is a composition, and the chain rule "
+                "multiplies the blocks' Jacobians, the last block on the left: $\\partial x_L/\\partial x_0 = "
+                "(I + J_L) \\cdots (I + J_1)$, where $J_l$ is the branch Jacobian of block $l$ at its own input."
+            ),
+            Text(
+                "The check on a concrete branch on a {size}-dimensional input $x = (x_i)$: $F(x) = W_2 \\mathrm{tanh}(W_1 x)$ "
+                "with symbolic weight matrices $W_1 = (w_{ij})$ and $W_2 = (v_{ij})$, tanh applied entry by entry.",
                 {"size": size},
             ),
             Equation("F(x)", branch.tolist()),
             Text(
-                "sympy differentiates every output with respect to every input. Writing the pre-activations "
-                "$h = W_1 x$ as $h_i$ for short, the entries of the Jacobian $J = \\partial y/\\partial x$ are"
+                "Differentiating every output with respect to every input, and writing the pre-activations "
+                "$W_1 x$ as $h = (h_i)$ for short, the entries of the Jacobian $J = \\partial y/\\partial x$ are"
             ),
             *(Equation(f"J[{i},{j}]", shorthand[i, j]) for i in range(size) for j in range(size)),
             Text(
@@ -66,17 +71,30 @@ def solve(params):
             Equation("dF/dx - W2 D W1", chain_rule_gap.tolist()),
             Text(
                 "So $J = \\partial F/\\partial x + I$: the shortcut contributes the identity whatever the "
-                "weights. Stacking $L$ blocks multiplies their Jacobians (chain rule, last block on the left); "
-                "with $J_l$ the branch Jacobian of block $l$ and $I$ written as 1:"
+                "weights. Multiplying out the product for $L$ stacked blocks picks $I$ or $J_l$ from every "
+                "factor, $2^L$ products in all; with $I$ written as 1:"
             ),
             Table(("blocks $L$", "$(I + J_L) \\ldots (I + J_1)$ multiplied out", "terms", "bare identity present"), tuple(rows)),
-            count,
             Text(
-                "Among the {terms} products one is the bare identity: the gradient reaching the input always "
-                "contains the upstream gradient itself, unchanged, however small the branch Jacobians become. "
-                "A plain stack has only the last product $J_L \\ldots J_1$, which shrinks geometrically when "
-                "each factor is small; that is why very deep residual networks still train.",
-                {"terms": count.value},
+                "One of the products is the bare identity. The gradient that reaches the input is the row vector "
+                "$\\partial \\text{loss}/\\partial x_L$ times the product $(I + J_L) \\cdots (I + J_1)$, so it "
+                "contains the upstream gradient $\\partial \\text{loss}/\\partial x_L$ itself, passed on unchanged, "
+                "besides the paths through the branches. "
+                "A plain stack has only the last product $J_L \\cdots J_1$, whose norm is at most "
+                "$\\|J_L\\| \\cdots \\|J_1\\|$ and shrinks geometrically when every factor is small."
+            ),
+            Text(
+                "This does not guarantee a gradient on its own: the terms can cancel (a branch with $J_l = -I$ "
+                "makes its factor zero). What prevents vanishing is a bound on the branch Jacobians. If every "
+                "$\\|J_l\\| < 1$, no factor $I + J_l$ can send a vector to zero, and the product keeps at least "
+                "the fraction $(1 - \\|J_L\\|) \\cdots (1 - \\|J_1\\|)$ of a gradient's norm; when the branches start "
+                "small, as with the last layer of each branch initialised at zero, the product stays close to "
+                "$I$. Two details of real networks: where a block changes the resolution or the channel "
+                "count, the shortcut is a projection, a 1×1 convolution $W_s$, and that block's Jacobian is "
+                "$J_F + W_s$ instead of $J_F + I$ (He et al., 2016, use one at the start of each stage); and the "
+                "original block applies a ReLU after the addition, which multiplies the shortcut path by a "
+                "diagonal of 0s and 1s. The pre-activation block of He et al.'s follow-up paper "
+                "(He et al., 2016, Identity mappings in deep residual networks) moves that ReLU into the branch, so the shortcut is exactly the identity."
             ),
         ),
         answers={
@@ -88,8 +106,11 @@ def solve(params):
             "identity_term": all(sympy.Integer(1) in expanded.args for expanded in expansions.values()),
         },
         conclusion=Text(
-            "$J = \\partial F/\\partial x + I$; for $L$ stacked blocks the product has $2^L$ terms, one of "
-            "them the bare identity, so gradients always have a direct path to early layers."
+            "$\\partial y/\\partial x = \\partial F/\\partial x + I$ by linearity of differentiation; for $L$ "
+            "stacked blocks the chain rule gives $(I + J_L) \\cdots (I + J_1)$, whose $2^L$ terms include the bare "
+            "identity, so the upstream gradient reaches early layers directly instead of only through a product "
+            "of small Jacobians. The terms cannot cancel to zero while every branch Jacobian has norm below 1, "
+            "and with small branches the product stays close to $I$."
         ),
     )
 
@@ -98,10 +119,9 @@ EXERCISE = Exercise(
     number=16,
     title="Jacobian of a residual block",
     question=(
-        "A residual block computes $y = F(x) + x$. For the branch $F(x) = W_2 \\tanh(W_1 x)$ with symbolic "
-        "{size}×{size} weights, compute the Jacobian $\\partial y/\\partial x$ and show that it is "
-        "$\\partial F/\\partial x + I$. Multiply out the Jacobian of $L$ stacked blocks for each $L$ in "
-        "{depths} and point out the term that explains why residual networks keep their gradients."
+        "A residual block computes $y = F(x) + x$. Derive $\\partial y/\\partial x$, and check it on the branch "
+        "$F(x) = W_2 \\mathrm{tanh}(W_1 x)$ with symbolic {size}×{size} weights. Multiply out the Jacobian of $L$ "
+        "stacked blocks for each $L$ in {depths}, and explain why the expression keeps gradients from vanishing."
     ),
     defaults={"size": 2, "depths": (2, 3)},
     solve=solve,

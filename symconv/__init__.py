@@ -11,8 +11,7 @@ import importlib
 from typing import Any
 
 from symconv.core import display
-
-__version__ = "0.2.0"
+from symconv.core.version import __version__ as __version__
 
 # name -> "module" (the module itself) or "module:attribute"
 _API: dict[str, str] = {
@@ -78,7 +77,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    return sorted([*__all__, "__version__"])
 
 
 def exercise(number: int) -> Any:

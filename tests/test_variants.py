@@ -97,12 +97,15 @@ def truth(number, p):
     if number == 10:
         separable = torch_macs(c_in, c_in, k, h, w, groups=c_in) + torch_macs(c_in, c_out, 1, h, w)
         standard = torch_macs(c_in, c_out, k, h, w)
+        separable_params = torch_params(c_in, c_in, k, groups=c_in, bias=False) + torch_params(c_in, c_out, 1, bias=False)
+        standard_params = torch_params(c_in, c_out, k, bias=False)
         return {
             "macs": separable,
-            "params": torch_params(c_in, c_in, k, groups=c_in, bias=False) + torch_params(c_in, c_out, 1, bias=False),
+            "params": separable_params,
             "standard_macs": standard,
-            "standard_params": torch_params(c_in, c_out, k, bias=False),
+            "standard_params": standard_params,
             "macs_ratio": Fraction(standard, separable),
+            "params_ratio": Fraction(standard_params, separable_params),
         }
     raise AssertionError(f"no truth for exercise {number}")
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from symconv.networks.nn import Layer
 
 FORMATS = ("table", "json", "latex")
 CONVENTIONS = ("macs", "fvcore")
@@ -16,14 +20,14 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument(
         "--input", default=None, help="input size without the batch, e.g. 3x224x224 or 3xHxW (default: the zoo model's own)"
     )
-    analyze.add_argument("--format", choices=FORMATS, default="table")
-    analyze.add_argument("--convention", choices=CONVENTIONS, default="macs", help="what a MAC counts (default: macs)")
+    analyze.add_argument("--format", choices=FORMATS, default="table", help="a text table, JSON, or LaTeX working of the totals")
+    analyze.add_argument("--convention", choices=CONVENTIONS, default="macs", help="what a MAC counts (see README, Conventions)")
     analyze.set_defaults(run=run)
 
 
 def run(arguments: argparse.Namespace) -> str:
     from symconv.core.errors import guarded
-    from symconv.networks import analyze, table
+    from symconv.networks import analyze
 
     network, default_shape = load_model(arguments.model)
     shape = default_shape if arguments.input is None else parse_input(arguments.input)
@@ -39,7 +43,9 @@ def run(arguments: argparse.Namespace) -> str:
         from symconv.render import latex_solution
 
         return "\n\n".join(latex_solution.BLOCK_RENDERERS[type(block)](block) for block in analyze.report_derivations(report))
-    return table.format_table(report)
+    from symconv.networks.table import format_table
+
+    return format_table(report)
 
 
 def parse_input(text: str) -> tuple[int | str, ...]:
@@ -60,7 +66,7 @@ def parse_input(text: str) -> tuple[int | str, ...]:
     return tuple(shape)
 
 
-def load_model(spec: str) -> tuple[object, tuple[object, ...] | None]:
+def load_model(spec: str) -> tuple[Layer, tuple[object, ...] | None]:
     """A zoo model with its own input size, or the network returned by ``function`` in a Python file."""
     from symconv.networks import models
 
@@ -72,7 +78,7 @@ def load_model(spec: str) -> tuple[object, tuple[object, ...] | None]:
     return _from_file(spec), None
 
 
-def _from_file(spec: str) -> object:
+def _from_file(spec: str) -> Layer:
     import importlib.util
     from pathlib import Path
 
@@ -84,11 +90,12 @@ def _from_file(spec: str) -> object:
     if not path.is_file():
         raise invalid("model", spec, f"no such file {filename}")
     module_spec = importlib.util.spec_from_file_location(f"symconv_user_model_{path.stem}", path)
-    if module_spec is None or module_spec.loader is None:
+    loader = module_spec.loader if module_spec is not None else None
+    if module_spec is None or loader is None:
         raise invalid("model", spec, "cannot be imported")
     module = importlib.util.module_from_spec(module_spec)
     # A broken user file, or a factory that raises or exits, is bad input, not a crash.
-    guarded(f"model={spec!r}: failed to load", lambda: module_spec.loader.exec_module(module))
+    guarded(f"model={spec!r}: failed to load", lambda: loader.exec_module(module))
     function = getattr(module, function_name, None)
     if not callable(function):
         raise invalid("model", spec, f"{filename} defines no function {function_name}")

@@ -1,4 +1,4 @@
-"""Command line for exploring: ``symconv sweep``, ``symconv plot`` and ``symconv solve-for``.
+"""Command line for exploring: ``symconv formulas``, ``sweep``, ``plot`` and ``solve-for``.
 
 Registered through ``add_command(commands)`` (listed in ``symconv.cli.main.COMMAND_MODULES``). Only argparse
 is imported here; the work, and sympy or numpy, start inside each command's ``run``.
@@ -15,6 +15,11 @@ SOLVE_FORMATS = ("text", "latex", "markdown")
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
+    formulas = commands.add_parser(
+        "formulas", help="every formula and identity that solve-for, sweep and plot accept, with its notation"
+    )
+    formulas.set_defaults(run=run_formulas)
+
     sweep = commands.add_parser(
         "sweep",
         help="a formula, identity or zoo model evaluated over a grid of parameters",
@@ -22,7 +27,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         f"A grid has at most {MAX_SWEEP_POINTS} points, a model sweep at most {MAX_MODEL_POINTS} sizes.",
     )
     _target_arguments(sweep)
-    sweep.add_argument("--format", choices=SWEEP_FORMATS, default="text")
+    sweep.add_argument("--format", choices=SWEEP_FORMATS, default="text", help="a text table, CSV or a LaTeX table")
     sweep.set_defaults(run=run_sweep)
 
     plot = commands.add_parser("plot", help="the same sweep drawn with matplotlib (pip install symconv[plot])")
@@ -32,11 +37,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     plot.set_defaults(run=run_plot)
 
     solve = commands.add_parser("solve-for", help="every whole value of one argument that gives a formula a target")
-    solve.add_argument("formula", help="a formula of symconv.formulas.layers or symconv.formulas.receptive_field, or an identity")
+    solve.add_argument("formula", help="a formula or an identity, as symconv formulas lists them")
     solve.add_argument("unknown", help="the argument to solve for, e.g. padding")
     solve.add_argument("target", help="a value such as 112, or a relation such as '>=100'")
     solve.add_argument("assignments", nargs="*", metavar="name=value", help="the other arguments (numbers or symbol names)")
-    solve.add_argument("--format", choices=SOLVE_FORMATS, default="text")
+    solve.add_argument("--format", choices=SOLVE_FORMATS, default="text", help="how to write the working")
     solve.add_argument(
         "--explain", action="store_true", help="print the working even when a given value breaks the formula's rules (exit 2)"
     )
@@ -45,7 +50,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 def _target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "formula", help="a formula (conv_output_size, …), an identity (stacked_receptive_field, …) or a zoo model"
+        "formula", help="a formula or identity (see symconv formulas) or a zoo model (see symconv analyze --help)"
     )
     parser.add_argument(
         "assignments", nargs="+", metavar="name=values", help="e.g. n=32:64 kernel_size=3 stride=1,2; a model takes size=…"
@@ -53,6 +58,42 @@ def _target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quantity", choices=("macs", "params", "receptive_field", "jump"), default="macs", help="what a model sweep reports"
     )
+
+
+def run_formulas(arguments: argparse.Namespace) -> str:
+    """Each formula: its call signature and result, what it means, and how each argument is written."""
+    import inspect
+
+    from symconv.core.symbols import text_name
+    from symconv.explore.identities import IDENTITIES
+    from symconv.formulas.catalogue import catalogue
+
+    def meaning(function) -> str:
+        doc = inspect.getdoc(function)
+        assert doc is not None  # every formula and identity is documented
+        return doc.splitlines()[0].replace("``", "")
+
+    def call(function) -> str:
+        parameters = inspect.signature(function).parameters.values()
+        return ", ".join(
+            name if value.default is value.empty else f"{name}={value.default!r}"
+            for name, value in ((parameter.name, parameter) for parameter in parameters)
+        )
+
+    def notation(parameters) -> str:
+        return ", ".join(f"{name} is {text_name(name)}" for name in parameters if text_name(name) != name)
+
+    entries = ["Formulas (arguments as in torch; the working writes them in the notation shown):", ""]
+    for name, formula in catalogue().items():
+        entries += [
+            f"{name}({call(formula.function)}) → {text_name(formula.result)}",
+            f"    {meaning(formula.function)}",
+            f"    notation: {notation(formula.signature.parameters)}",
+        ]
+    entries += ["", "Identities (closed forms; every argument has a symbolic default):", ""]
+    for name, identity in IDENTITIES.items():
+        entries += [f"{name}({call(identity)})", f"    {meaning(identity)}"]
+    return "\n".join(entries)
 
 
 def run_sweep(arguments: argparse.Namespace) -> str:
@@ -114,7 +155,11 @@ def resolve(name: str):
     if name in IDENTITIES:
         return IDENTITIES[name]()
     known = sorted([*formulas, *IDENTITIES])
-    raise invalid("formula", name, f"unknown; choose one of {', '.join(known)} or a zoo model name (sweep and plot)")
+    raise invalid(
+        "formula",
+        name,
+        f"unknown; choose one of {', '.join(known)} (symconv formulas describes them) or a zoo model name (sweep and plot)",
+    )
 
 
 def _sweep(arguments: argparse.Namespace):

@@ -21,8 +21,22 @@ FORMATS = ("text", "latex", "markdown", "json")
 COMMAND_MODULES: tuple[str, ...] = ("symconv.cli.analyze", "symconv.cli.variants", "symconv.cli.explore")
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help that states every default, so ``--help`` alone tells what a bare command does."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, [], argparse.SUPPRESS) or "default" in text or action.required:
+            return text
+        return f"{text} (default: {action.default})".strip()
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad usage as one ``error: …`` line and exit status 2."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise SymconvError(message)
@@ -80,23 +94,33 @@ def render(solution, form: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="symconv", description="Worked, exact solutions for CNN arithmetic exercises.")
+    from symconv.core.version import __version__
+
+    parser = _Parser(
+        prog="symconv",
+        description="Worked, exact solutions for CNN arithmetic exercises.",
+        epilog="Run symconv COMMAND --help for a command's arguments.",
+    )
+    parser.add_argument("--version", action="version", version=f"symconv {__version__}")
     parser.add_argument("--derivations", type=Path, default=None, help="folder of exercise modules (default: the shipped ones)")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND")
 
     commands.add_parser("list", help="the exercises available").set_defaults(run=run_list)
 
     solve = commands.add_parser("solve", help="the worked solution of one exercise")
-    solve.add_argument("exercise", type=int)
-    solve.add_argument("--format", choices=FORMATS, default="text")
+    solve.add_argument("exercise", type=int, help="its number, as symconv list shows it")
+    solve.add_argument("--format", choices=FORMATS, default="text", help="how to write it")
     solve.set_defaults(run=run_solve)
 
     sheet = commands.add_parser("sheet", help="questions.tex and solutions.tex (and PDFs) for a set of exercises")
     sheet.add_argument(
         "--exercises", default=None, help=f"e.g. 1-7,9 (default: all; at most {MAX_EXERCISES}, repeats merged in order)"
     )
-    sheet.add_argument("--out", default="output")  # a string: Path("") would quietly be the current folder
-    sheet.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
+    # A string: Path("") would quietly be the current folder.
+    sheet.add_argument("--out", default="output", help="the folder the documents are written to (default: output)")
+    sheet.add_argument(
+        "--no-pdf", action="store_true", help="write the .tex files only (default: PDFs too when latexmk is installed)"
+    )
     sheet.set_defaults(run=run_sheet)
 
     for name in COMMAND_MODULES:
@@ -107,9 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from symconv.cli.signals import Interrupted, interruptible
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         with interruptible():
-            arguments = build_parser().parse_args(argv)
+            parser = build_parser()
+            if not argv:  # a bare `symconv`: what it can do, as a usage error
+                print(parser.format_help(), end="", file=sys.stderr)
+                return 2
+            arguments = parser.parse_args(argv)
             output = arguments.run(arguments)
     except SymconvError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Commands ``symconv variants`` (exam sets with solutions, answer key and Moodle quiz) and ``symconv stress``.
+"""Commands ``symconv variants`` (exam sets with solutions, answer key, Moodle and Canvas quizzes) and ``symconv stress``.
 
 Everything is generated in memory first, so bad input stops the run before any file exists; files are
 then written to a scratch folder beside the output, compiled there, and moved into place.
@@ -7,6 +7,7 @@ then written to a scratch folder beside the output, compiled there, and moved in
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -14,8 +15,7 @@ from typing import Any, Sequence
 from symconv.core.errors import invalid
 from symconv.core.limits import MAX_EXERCISES, MAX_ROSTER_LINE, MAX_SET, MAX_STRESS, MAX_STUDENTS, MAX_VARIANTS
 
-FORMATS = ("latex", "pdf", "json", "moodle")
-
+FORMATS = ("latex", "pdf", "json", "moodle", "canvas")
 TITLE = "Convolutional networks: exercise variants"
 
 
@@ -23,7 +23,7 @@ def add_command(commands: Any) -> None:
     variants = commands.add_parser(
         "variants", help="fresh numbers for every exam or student, with solutions, key and Moodle quiz"
     )
-    variants.add_argument("--seed", type=int, required=True)
+    variants.add_argument("--seed", type=int, required=True, help="the same seed gives the same variants (required)")
     variants.add_argument(
         "-n",
         type=int,
@@ -43,18 +43,27 @@ def add_command(commands: Any) -> None:
         help=f"CSV roster with an id column (name optional): one set per student; at most {MAX_STUDENTS} students, "
         f"{MAX_ROSTER_LINE} characters a line",
     )
-    variants.add_argument("--out", default="output/variants")  # a string: Path("") would be the current folder
+    # A string: Path("") would quietly be the current folder.
+    variants.add_argument(
+        "--out", default="output/variants", help="the folder the files are written to (default: output/variants)"
+    )
     variants.add_argument("--format", default="latex,json,moodle", help=f"comma-separated, from {','.join(FORMATS)}")
     variants.add_argument(
-        "--param", action="append", default=[], metavar="NAME=VALUE", help="pin a parameter in every chosen exercise that has it"
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin a parameter in every chosen exercise that has it (repeatable; default: none pinned)",
     )
     variants.set_defaults(run=run_variants)
 
     stress = commands.add_parser("stress", help="ranges, rejection rate, duplicates and cost of an exercise's variants")
-    stress.add_argument("exercise", type=int)
-    stress.add_argument("-n", type=int, default=1000, help=f"variants to draw and work (default 1000, at most {MAX_STRESS})")
-    stress.add_argument("--seed", type=int, default=0)
-    stress.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    stress.add_argument("exercise", type=int, help="its number, as symconv list shows it")
+    stress.add_argument("-n", type=int, default=1000, help=f"how many variants to draw and work (at most {MAX_STRESS})")
+    stress.add_argument("--seed", type=int, default=0, help="the random seed")
+    stress.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="pin a parameter (repeatable; default: none pinned)"
+    )
     stress.set_defaults(run=run_stress)
 
 
@@ -142,6 +151,8 @@ def run_variants(arguments: argparse.Namespace) -> str:
     notes = [f"wrote {path}" for path in written]
     if "pdf" in formats and not any(path.suffix == ".pdf" for path in written):
         notes.append("latexmk not found: PDFs skipped")
+    if "canvas" in formats:
+        notes += canvas_notes(worked, count, by_student=arguments.students is not None)
     if arguments.students is not None:
         notes += shared_variants(drawn, len(students))
     if "moodle" in formats:
@@ -171,9 +182,9 @@ def shared_variants(drawn: Sequence[Any], students: int) -> list[str]:
 
 def build_documents(
     worked: Sequence[tuple[Any, Any]], seed: int, pins: dict, formats: Sequence[str], by_student: bool
-) -> dict[str, str]:
-    """The text of every requested file, by file name."""
-    documents = {}
+) -> dict[str, str | bytes]:
+    """The content of every requested file (text, or bytes for a zip), by file name."""
+    documents: dict[str, str | bytes] = {}
     if "latex" in formats or "pdf" in formats:
         documents["questions.tex"] = questions_document(worked, seed, by_student)
         documents["solutions.tex"] = solutions_document(worked, seed, by_student)
@@ -181,6 +192,8 @@ def build_documents(
         documents["key.json"] = key_document(worked, seed, pins)
     if "moodle" in formats:
         documents["moodle.xml"] = moodle_document(worked, seed)
+    if "canvas" in formats:
+        documents["canvas.zip"] = canvas_document(worked, seed, by_student)
     return documents
 
 
@@ -244,6 +257,105 @@ def key_document(worked: Sequence[tuple[Any, Any]], seed: int, pins: dict) -> st
     return json.dumps(key, ensure_ascii=False, indent=2) + "\n"
 
 
+def canvas_notes(worked: Sequence[tuple[Any, Any]], count: int, by_student: bool) -> list[str]:
+    from symconv.teaching.variants import main_answer
+
+    asked: dict[int, str] = {}
+    items: list[int] = []
+    several: dict[int, None] = {}  # exercises asking several numbers, in order
+    for variant, solution in worked:
+        main = main_answer(variant.exercise, solution.answers)
+        items.append(len(canvas_parts(main, main.value(solution.answers))))
+        if items[-1] > 1:
+            several[variant.exercise.number] = None
+        parts = f", {items[-1]} items" if items[-1] > 1 else ""
+        asked[variant.exercise.number] = f"{main.name} (exercise {variant.exercise.number}{parts})"
+    notes = ["canvas.zip asks for one answer per variant: " + ", ".join(asked.values())]
+    if draws_one_variant(by_student, items):
+        notes.append(f"canvas.zip: each exercise is a question group that draws one of its {count} variants for each student")
+    elif not by_student and count > 1:
+        which = f"exercises {', '.join(map(str, several))} ask" if len(several) > 1 else f"exercise {next(iter(several))} asks"
+        notes.append(f"canvas.zip holds every variant: {which} several numbers, which a question group cannot keep together")
+    return notes
+
+
+def draws_one_variant(by_student: bool, items_per_variant: Sequence[int]) -> bool:
+    """A class quiz draws one variant of each exercise for each student, when every variant is one item.
+
+    (Canvas draws the items of a group independently, so the parts of one variant could not be kept together.)
+    """
+    return not by_student and all(items == 1 for items in items_per_variant)
+
+
+def canvas_parts(asked: Any, value: Any) -> tuple[Any, ...]:
+    """One Canvas item per number: a single answer as it is, a list or matrix entry by entry.
+
+    An answer of several numbers that names them (``labels()``) asks for each by its name; entries
+    of a matrix or a pair are asked for by their position.
+    """
+    from symconv.core.values import exact
+    from symconv.render.canvas import Part
+
+    if not isinstance(value, (list, tuple)):
+        return (Part(asked.prompt, exact(value)),)
+    labels = asked.labels() if callable(getattr(asked, "labels", None)) else ()
+    parts = []
+    for prompt, entries in zip(labels, value) if labels else [(asked.prompt, value)]:
+        for position, entry in _entries(entries, ()):
+            where = f": the entry at position ({', '.join(str(index + 1) for index in position)})" if position else ""
+            parts.append(Part(prompt + where, exact(entry)))
+    return tuple(parts)
+
+
+def _entries(value: Any, position: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
+    """The numbers of a nested list with their positions in it."""
+    if not isinstance(value, (list, tuple)):
+        return [(position, value)]
+    return [found for index, entry in enumerate(value) for found in _entries(entry, (*position, index))]
+
+
+def canvas_document(worked: Sequence[tuple[Any, Any]], seed: int, by_student: bool) -> bytes:
+    """One Canvas quiz per student (their variants), or one for the class drawing one variant per exercise."""
+    from symconv.render import canvas
+    from symconv.teaching.variants import main_answer
+
+    sets: dict[Any, dict[int, list]] = {}  # student (None for a class set) -> exercise number -> questions
+    titles = {}
+    for variant, solution in worked:
+        exercise = variant.exercise
+        asked = main_answer(exercise, solution.answers)
+        question = canvas.Question(
+            ident=variant.id,
+            title=f"{exercise.number}. {exercise.title} — {_heading(variant)}",
+            heading=f"Exercise {exercise.number} — {_heading(variant)}",
+            solution=solution,
+            parts=canvas_parts(asked, asked.value(solution.answers)),
+        )
+        sets.setdefault(variant.student, {}).setdefault(exercise.number, []).append(question)
+        titles[exercise.number] = f"Exercise {exercise.number}. {exercise.title}"
+    quizzes = []
+    for student, by_exercise in sets.items():
+        draw = draws_one_variant(by_student, [len(q.parts) for questions in by_exercise.values() for q in questions])
+        groups = tuple(
+            canvas.Group(titles[number], tuple(questions), 1 if draw else None) for number, questions in by_exercise.items()
+        )
+        who = f"{student.label()}: " if student is not None else ""
+        if student is not None:
+            description = f"The exercise variants of {student.label()}, seed {seed}."
+        else:
+            held = "One variant of each exercise, drawn for each student" if draw else "Every variant of each exercise"
+            description = f"{held}, seed {seed}."
+        quizzes.append(
+            canvas.Quiz(
+                key=",".join(question.ident for group in groups for question in group.questions),
+                title=f"{who}{TITLE} (seed {seed})",
+                description=description,
+                groups=groups,
+            )
+        )
+    return canvas.render_package(quizzes, f"{TITLE} (seed {seed})")
+
+
 def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
     from symconv.render.moodle import NumericalQuestion, render_quiz
     from symconv.teaching.variants import main_answer
@@ -264,22 +376,24 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
     return render_quiz(list(categories.values()))
 
 
-VARIANT_FILES = ("questions.tex", "solutions.tex", "questions.pdf", "solutions.pdf", "key.json", "moodle.xml")
+VARIANT_FILES = ("questions.tex", "solutions.tex", "questions.pdf", "solutions.pdf", "key.json", "moodle.xml", "canvas.zip")
 
 
-def write_all(publication: Any, documents: dict[str, str], compile_pdfs: bool, roster_lines: dict[str, int]) -> list[Path]:
+def write_all(
+    publication: Any, documents: dict[str, str | bytes], compile_pdfs: bool, roster_lines: dict[str, int]
+) -> list[Path]:
     """Write the documents (and compile the PDFs) in the publication's scratch folder, then put the set in place."""
     from symconv.teaching import publish
 
     sources = {name: publication.write(name, text) for name, text in documents.items()}
     if compile_pdfs and publish.latexmk_available():
-        for name, source in sources.items():
-            if source.suffix == ".tex":
-                publish.compile_named(source, lambda line, name=name: _where(name, documents[name], line, roster_lines))
+        for name, text in documents.items():
+            if name.endswith(".tex") and isinstance(text, str):
+                publish.compile_named(sources[name], functools.partial(_where, name, text, roster_lines))
     return publication.commit()
 
 
-def _where(name: str, source: str, line: int | None, roster_lines: dict[str, int]) -> str:
+def _where(name: str, source: str, roster_lines: dict[str, int], line: int | None) -> str:
     """The variant (and the student, with their roster line) that a failing line of a document belongs to."""
     from symconv.teaching.publish import section_at
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import keyword
 import re
 from fractions import Fraction
-from numbers import Number
-from typing import Any, Callable
+from numbers import Integral, Number
+from typing import Any, Callable, Mapping
 
 from symconv.core.errors import invalid
 from symconv.core.values import is_array, is_integer, is_symbolic, is_sympy
@@ -62,7 +62,7 @@ def require_rational(name: str, value: Any) -> None:
         raise invalid(name, value, "must be an integer or a fraction (exact)")
 
 
-def require_at_least(minimum: int, values: dict[str, Any], *names: str) -> None:
+def require_at_least(minimum: int, values: Mapping[str, Any], *names: str) -> None:
     for name in names:
         require_integer(name, values[name])
         require(name, values[name], f"must be at least {minimum}", lambda v: v >= minimum)
@@ -131,10 +131,12 @@ def check_argument(name: str, value: Any, flag: bool = False, optional: bool = F
         return require_symbol_name(name, value)
     if is_sympy(value) or isinstance(value, Fraction):
         return value
+    if isinstance(value, Integral):
+        return int(value)
     if isinstance(value, Number):
         if isinstance(value, complex):
             raise invalid(name, value, f"must be {KINDS}")
-        return int(value) if is_integer(value) else value
+        return value
     if is_array(value):
         if value.dtype.kind == "b":
             raise invalid(name, value.dtype.name, f"must be {KINDS}, not an array of True or False")

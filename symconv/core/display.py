@@ -58,3 +58,8 @@ def text_repr(self: Any) -> str:
 def latex_repr(self: Any) -> str:
     """``_repr_latex_`` of a displayable model object: its LaTeX rendering for Jupyter."""
     return show(self, "latex")
+
+
+def markdown_repr(self: Any) -> str:
+    """``_repr_markdown_``: prose and mathematics together, which notebooks render before LaTeX."""
+    return show(self, "markdown")

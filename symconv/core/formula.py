@@ -116,6 +116,7 @@ def return_expression(function: Callable[..., Any]) -> ast.expr:
     except (OSError, TypeError):
         raise SymconvError(f"{function.__name__}: a formula must be defined in a source file") from None
     definition = ast.parse(source).body[0]
+    assert isinstance(definition, ast.FunctionDef)
     body = [
         statement
         for statement in definition.body

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Union
 
 from symconv.core.derive import Derivation
-from symconv.core.display import latex_repr, text_repr
+from symconv.core.display import latex_repr, markdown_repr, text_repr
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -144,3 +144,4 @@ class Solution:
 
     __repr__ = text_repr
     _repr_latex_ = latex_repr
+    _repr_markdown_ = markdown_repr

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeGuard
 
 from symconv.core.errors import SymconvError
 from symconv.core.formula import Formula
@@ -45,7 +45,7 @@ def constant(value: Any) -> ast.Constant:
     return ast.Constant(value=value)
 
 
-def is_value(node: ast.AST) -> bool:
+def is_value(node: ast.AST) -> TypeGuard[ast.Constant]:
     return isinstance(node, ast.Constant)
 
 
@@ -69,14 +69,17 @@ def expand_calls(node: ast.expr, namespace: Mapping[str, Any]) -> ast.expr:
         callee = namespace.get(current.func.id) if isinstance(current, ast.Call) and isinstance(current.func, ast.Name) else None
         if not isinstance(callee, Formula):
             return current
+        assert isinstance(current, ast.Call)
         parameters = list(callee.signature.parameters.values())
         arguments = {parameter.name: argument for parameter, argument in zip(parameters, current.args)}
-        arguments.update({keyword.arg: keyword.value for keyword in current.keywords})
+        arguments.update({keyword.arg: keyword.value for keyword in current.keywords if keyword.arg is not None})
         for parameter in parameters:
             arguments.setdefault(parameter.name, constant(parameter.default))
         return substitute(expand_calls(callee.expression, callee.namespace), arguments)
 
-    return visit(node)
+    result = visit(node)
+    assert isinstance(result, ast.expr)
+    return result
 
 
 def substitute(node: ast.expr, replacements: Mapping[str, Any]) -> ast.expr:
@@ -102,7 +105,9 @@ def substitute(node: ast.expr, replacements: Mapping[str, Any]) -> ast.expr:
                 return current.left
         return current
 
-    return visit(node)
+    result = visit(node)
+    assert isinstance(result, ast.expr)
+    return result
 
 
 def _is_one(value: Any) -> bool:
@@ -124,7 +129,7 @@ def _chain(node: ast.expr) -> frozenset[type[ast.operator]] | None:
 def operands(node: ast.expr) -> list[ast.expr]:
     """The operands one evaluation step acts on; a + b - c has three."""
     chain = _chain(node)
-    if chain is not None:
+    if isinstance(node, ast.BinOp) and chain is not None:
         left = node.left
         head = operands(left) if _chain(left) is chain else [left]
         return [*head, node.right]
@@ -145,7 +150,7 @@ def operands(node: ast.expr) -> list[ast.expr]:
 
 def _map_operands(node: ast.expr, function: Callable[[ast.expr], ast.expr]) -> ast.expr:
     chain = _chain(node)
-    if chain is not None:
+    if isinstance(node, ast.BinOp) and chain is not None:
         left = _map_operands(node.left, function) if _chain(node.left) is chain else function(node.left)
         return ast.BinOp(left=left, op=node.op, right=function(node.right))
     if isinstance(node, ast.BinOp):

@@ -41,7 +41,7 @@ def exact(value: Any) -> Any:
     if isinstance(value, Integral):
         return int(value)
     if isinstance(value, Rational):
-        return int(value) if value.denominator == 1 else Fraction(value)
+        return int(value.numerator) if value.denominator == 1 else Fraction(value)
     if is_sympy(value) and not value.free_symbols:
         if value.is_Integer:
             return int(value)

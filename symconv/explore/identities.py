@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from symconv.core.derive import Derivation, Step, derive, general
 from symconv.core.errors import invalid
@@ -91,7 +91,7 @@ class Identity:
 
 
 def stacked_receptive_field(kernel_size: Any = "K", stride: Any = 1, dilation: Any = 1, layers: str = "L") -> Identity:
-    """Receptive field of ``layers`` equal layers, summed from the recurrence of Araujo et al.
+    """Receptive field of L equal layers, summed from the recurrence of Araujo et al.
 
     r_L = 1 + Σ_{l=1}^{L} d(K − 1) j_{l−1} with j_{l−1} = s^(l−1): the closed form is L d(K − 1) + 1
     at stride 1.
@@ -128,7 +128,7 @@ def stacked_receptive_field(kernel_size: Any = "K", stride: Any = 1, dilation: A
 
 
 def stack_versus_single(layers: str = "L", kernel_size: Any = 3, channels: Any = "C", bias: bool = False) -> Identity:
-    """Parameters of ``layers`` stacked K×K convolutions over those of one convolution of equal receptive field."""
+    """Parameters of L stacked K×K convolutions over those of one convolution with the same receptive field."""
     import sympy
 
     count = symbol(layers)
@@ -258,7 +258,7 @@ def leading_term(expression: Any, variables: tuple[Any, ...]) -> Any:
     )
 
 
-IDENTITIES = {
+IDENTITIES: dict[str, Callable[..., Identity]] = {
     "stacked_receptive_field": stacked_receptive_field,
     "stack_versus_single": stack_versus_single,
     "depthwise_separable_ratio": depthwise_separable_ratio,

@@ -44,7 +44,7 @@ def isolate(condition: Any, part: Any) -> tuple[str, Any] | None:
     """``a·part + rest OP c`` → (OP', (c − rest)/a), flipping OP when a < 0; None when not of that form."""
     import sympy
 
-    relation = SYMPY_RELATIONS.get(getattr(condition, "rel_op", None))
+    relation = SYMPY_RELATIONS.get(getattr(condition, "rel_op", ""))
     if relation is None:
         return None
     difference = condition.lhs - condition.rhs
@@ -63,7 +63,7 @@ def linear_bound(relation: Any, x: Any) -> tuple[str, Any] | None:
     """``a·x + b OP 0`` with the sign of a known → (OP', −b/a); None otherwise."""
     import sympy
 
-    written = SYMPY_RELATIONS.get(getattr(relation, "rel_op", None))
+    written = SYMPY_RELATIONS.get(getattr(relation, "rel_op", ""))
     if written is None:
         return None
     polynomial = (relation.lhs - relation.rhs).as_poly(x)

@@ -63,9 +63,9 @@ def parse_target(target: Any) -> tuple[str, Any]:
         return _relation_name(target[0], target), _target_value(target[1])
     if isinstance(target, str):
         text = target.strip()
-        for spelling, relation in SPELLINGS:
+        for spelling, spelled in SPELLINGS:
             if text.startswith(spelling):
-                return relation, _target_value(text[len(spelling) :].strip())
+                return spelled, _target_value(text[len(spelling) :].strip())
         return "=", _target_value(text)
     if is_sympy(target) and getattr(target, "is_Relational", False):
         relation = SYMPY_RELATIONS.get(target.rel_op)

@@ -233,13 +233,14 @@ class Solver:
     def _solved_line(self, condition: Any) -> None:
         """When the condition is linear in the unknown, write it with the unknown alone."""
         relations = list(condition.args) if isinstance(condition, self.sympy.And) else [condition]
-        bounds = [
+        found = [
             linear_bound(relation, self.x)
             for relation in relations
             if getattr(relation, "is_Relational", False) and relation.has(self.x)
         ]
-        if not bounds or any(bound is None for bound in bounds):
+        if not found or any(bound is None for bound in found):
             return
+        bounds = [bound for bound in found if bound is not None]
         lows = [(relation, value) for relation, value in bounds if relation in (">=", ">")]
         highs = [(relation, value) for relation, value in bounds if relation in ("<=", "<")]
         equal = [value for relation, value in bounds if relation == "="]

@@ -103,7 +103,8 @@ class _Traced:
     def __str__(self) -> str:
         return str(self.value)
 
-    __format__ = lambda self, spec: str(self.value)  # noqa: E731  (f-strings in rule messages)
+    def __format__(self, spec: str) -> str:  # f-strings in rule messages
+        return str(self.value)
 
 
 class _Condition:

@@ -58,7 +58,7 @@ def fraction_parts(expression: Any) -> tuple[Any, Any]:
 
 def partial_evaluations(tree: ast.expr, namespace: Mapping[str, Any]) -> list[ast.expr]:
     """One tree per evaluation level of the parts that hold numbers only; the unknown stays in place."""
-    trees = []
+    trees: list[ast.expr] = []
     while True:
         reduced = _reduce_numbers(tree, namespace)
         if ast.dump(reduced) == ast.dump(tree):
@@ -83,8 +83,7 @@ def _reduce_numbers(node: ast.expr, namespace: Mapping[str, Any]) -> ast.expr:
 
 def _only_numbers(node: ast.expr) -> bool:
     return all(
-        not isinstance(child, ast.Name)
-        and not (isinstance(child, ast.Constant) and is_sympy(child.value) and child.value.free_symbols)
+        not isinstance(child, ast.Name) and not (isinstance(child, ast.Constant) and is_symbolic(child.value))
         for child in ast.walk(node)
     )
 
@@ -107,7 +106,7 @@ def relation_tree(condition: Any) -> ast.expr:
 
 def condition_line(condition: Any) -> Line:
     """A relation as a working line; a combination of relations (and, or) as prose."""
-    if SYMPY_RELATIONS.get(getattr(condition, "rel_op", None)) is not None:
+    if SYMPY_RELATIONS.get(getattr(condition, "rel_op", "")) is not None:
         return Line(relation_tree(condition))
     if condition in (True, False):
         return Line(None, "this holds for every value allowed" if condition else "this can never hold")
@@ -200,7 +199,7 @@ def condition_text(condition: Any) -> str:
         return " and ".join(condition_text(part) for part in condition.args)
     if isinstance(condition, sympy.Or):
         return " or ".join(f"({condition_text(part)})" for part in condition.args)
-    relation = SYMPY_RELATIONS.get(getattr(condition, "rel_op", None))
+    relation = SYMPY_RELATIONS.get(getattr(condition, "rel_op", ""))
     if relation is None:
         return str(condition)
     return expression_text(relation_tree(condition))

@@ -128,7 +128,7 @@ def _curve(recall: Sequence[Any], precision: Sequence[Any]) -> tuple[list[Any], 
         raise invalid("precision", f"{len(precision)} values", f"must have one value per recall value ({len(recall)})")
     for name, values in (("recall", recall), ("precision", precision)):
         for value in values:
-            if not isinstance(value, Real) or isinstance(value, bool) or not 0 <= value <= 1:
+            if not isinstance(value, Real) or isinstance(value, bool) or value < 0 or not value <= 1:
                 raise invalid(name, value, "must be a number between 0 and 1")
     for before, after in zip(recall, recall[1:]):
         if after < before:
@@ -146,7 +146,7 @@ class Truth(NamedTuple):
 
 class Detection(NamedTuple):
     box: tuple[Any, ...]
-    score: float
+    score: Real
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ class RankedDetection:
 
     image_id: Any
     box: tuple[Any, ...]
-    score: float
+    score: Real
     truth: int | None  # the box it overlaps most: its position among the image's non-crowd boxes of the category
     iou: Any
     true_positive: bool
@@ -289,6 +289,7 @@ def voc_ranking(dataset: Dataset, category_id: Any, iou_threshold: Any = Fractio
         iou = ious[best] if best is not None else 0
         hit = best is not None and iou >= iou_threshold and (image, best) not in claimed
         if hit:
+            assert best is not None
             claimed.add((image, best))
             hits += 1
         rows.append(
@@ -370,7 +371,7 @@ def coco_map(ground_truth: Any, detections: Any) -> COCOResult:
     per_category = {}
     for category in dataset.categories:
         positives = 0
-        verdicts: list[tuple[float, tuple[str, ...]]] = []
+        verdicts: list[tuple[Real, tuple[str, ...]]] = []
         for image in dataset.images:
             truths = dataset.truths.get((image, category), ())
             positives += sum(not truth.ignore for truth in truths)
@@ -399,13 +400,13 @@ def coco_map(ground_truth: Any, detections: Any) -> COCOResult:
 
 def _coco_image_verdicts(
     truths: Sequence[Truth], detections: Sequence[Detection], iou_thresholds: Sequence[float]
-) -> list[tuple[float, tuple[str, ...]]]:
+) -> list[tuple[Real, tuple[str, ...]]]:
     """(score, verdict at each threshold) for the kept detections of one image and category."""
     kept = _by_score(detections)[:MAX_DETECTIONS]
     truths = sorted(truths, key=lambda truth: truth.ignore)  # regular boxes first, order kept
     float_truths = [tuple(map(float, truth.box)) for truth in truths]
     ious = [[box_iou(tuple(map(float, d.box)), box, truth.crowd) for box, truth in zip(float_truths, truths)] for d in kept]
-    verdicts = [[] for _ in kept]
+    verdicts: list[list[str]] = [[] for _ in kept]
     for threshold in iou_thresholds:
         claimed = [False] * len(truths)
         for index, detection in enumerate(kept):

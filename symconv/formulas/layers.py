@@ -67,11 +67,13 @@ def _check_conv_counts(values: Mapping[str, Any]) -> None:
     require_at_least(1, values, *(name for name in ("in_channels", "out_channels", "kernel_size", "groups") if name in values))
     groups = values.get("groups", 1)
     for channels in ("in_channels", "out_channels"):
+        # Named first: mypy cannot infer a lambda with a default argument in place of a one-argument callable.
+        divides_channels = lambda g, c=values[channels]: c % g == 0
         require(
             "groups",
             groups,
             f"must divide {channels}={values[channels]}",
-            lambda g, c=values[channels]: c % g == 0,
+            divides_channels,
             values[channels],
         )
     for size in ("out_h", "out_w"):

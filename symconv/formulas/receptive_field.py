@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from symconv.core.checks import require, require_at_least, require_integer, require_rational
 from symconv.core.errors import SymconvError, invalid
 from symconv.core.formula import formula
-from symconv.core.solution import Table
 from symconv.core.transform import constant
 from symconv.formulas.layers import effective_kernel_size
+
+if TYPE_CHECKING:
+    from symconv.core.solution import Table
 
 
 def _check_step(values: Mapping[str, Any]) -> None:
@@ -110,6 +112,8 @@ def receptive_field(layers: Iterable[Any]) -> ReceptiveField:
 
 def field_table(field: ReceptiveField) -> Table:
     """Layer by layer: the window, then the size r and jump j after the layer (r_0 = j_0 = 1)."""
+    from symconv.core.solution import Table  # solutions are built only when asked for
+
     rows = [("input", "", "", "", 1, 1)]
     for index, row in enumerate(field.rows, start=1):
         layer = row.layer

@@ -15,9 +15,7 @@ from functools import cached_property
 from numbers import Integral
 from typing import Any, Callable, Mapping
 
-from symconv.core.derive import derive_expression, weighted_sum
 from symconv.core.errors import SymconvError, invalid
-from symconv.core.solution import Table, Text
 from symconv.core.transform import constant
 from symconv.core.values import exact, is_sympy
 from symconv.formulas.layers import elementwise_macs
@@ -162,6 +160,10 @@ class Report:
 
         return "\n\n".join(markdown.BLOCK_RENDERERS[type(block)](block) for block in report_derivations(self))
 
+    def _repr_markdown_(self) -> str:
+        """The same Markdown, offered as Markdown: notebooks then render its tables and headings too."""
+        return self._repr_latex_()
+
 
 def _size_value(name: str, value: Any) -> Any:
     """A size to put in: a whole number of at least 1, or a sympy expression in other sizes."""
@@ -302,7 +304,7 @@ def compile_exact(expressions: list[Any], symbols: tuple[Any, ...]) -> Callable[
         names[temporary] = temporary.name
         lines.append(f"    {temporary.name} = {_python(expression, names)}")
     lines.append(f"    return ({''.join(_python(expression, names) + ', ' for expression in reduced)})")
-    namespace = {"Fraction": Fraction, "floor": math.floor, "ceil": math.ceil}
+    namespace: dict[str, Any] = {"Fraction": Fraction, "floor": math.floor, "ceil": math.ceil}
     exec(compile("\n".join(lines), "<symconv report>", "exec"), namespace)
     return namespace["evaluate"]
 
@@ -370,6 +372,8 @@ def _sum_tree(values: list[Any]) -> ast.expr:
 
 def report_derivations(report: Report) -> tuple[Any, ...]:
     """The working behind the totals: per-kind totals, each kind's MACs as count × layer value, the sums."""
+    from symconv.core.derive import derive_expression, weighted_sum  # the working is built only when asked for
+    from symconv.core.solution import Table, Text
     from symconv.networks.table import shape_cell
 
     kinds: dict[str, dict[str, Any]] = {}

@@ -171,6 +171,7 @@ def vgg16(num_classes: int = 1000) -> Sequential:
         if width == "M":
             features.append(MaxPool2d(2, stride=2))
         else:
+            assert isinstance(width, int)
             features += [Conv2d(channels, width, 3, padding=1), ReLU()]
             channels = width
     classifier = Sequential(
@@ -194,7 +195,7 @@ def inverted_residual(in_channels: Any, out_channels: Any, stride: Any, expand_r
     """MobileNetV2's block: 1×1 expansion (unless t = 1), 3×3 depthwise, linear 1×1 projection;
     a residual sum when stride is 1 and the width is kept."""
     hidden = in_channels * expand_ratio
-    layers = [_conv_bn_relu6(in_channels, hidden, 1)] if expand_ratio != 1 else []
+    layers: list[Layer] = [_conv_bn_relu6(in_channels, hidden, 1)] if expand_ratio != 1 else []
     layers += [
         _conv_bn_relu6(hidden, hidden, stride=stride, groups=hidden),
         Conv2d(hidden, out_channels, 1, bias=False),

@@ -11,8 +11,10 @@ from symconv.render import latex, markdown, text
 register(Derivation, "text")(text.render_derivation)
 register(Derivation, "latex")(latex.render_derivation)
 register(Solution, "text")(text.render_solution)
-# Jupyter's LaTeX display takes Markdown with $$ blocks for a whole solution: prose and mathematics together.
+# A whole solution is prose and mathematics together: Markdown with $$ blocks. Notebooks render it as
+# Markdown (headings, tables); frontends that only typeset LaTeX still get the mathematics.
 register(Solution, "latex")(markdown.render_solution)
+register(Solution, "markdown")(markdown.render_solution)
 
 
 @register(Formula, "latex")

@@ -26,7 +26,7 @@ class WorkingCodegen(ExpressionCodegen):
     def __init__(self) -> None:
         super().__init__()
         # a mod b reads as a remainder, not a percentage.
-        self._bin_op_rules = {
+        self._bin_op_rules: dict[type[ast.operator], expression_rules.BinOpRule] = {
             **self._bin_op_rules,
             ast.Mod: expression_rules.BinOpRule("", r" \bmod ", "", operand_right=expression_rules.BinOperandRule(force=True)),
         }
@@ -181,7 +181,9 @@ def broken_sum(node: ast.expr) -> list[str]:
         return [expression_latex(node)]
     terms = operands(node)
     signs = ["+"] + [_sign(node, index) for index in range(1, len(terms))]
-    lines, current, width = [], [], 0
+    lines: list[str] = []
+    current: list[str] = []
+    width = 0
     for index, (sign, term) in enumerate(zip(signs, terms)):
         term_width = len(expression_text(term)) + 3
         if current and width + term_width > LINE_WIDTH:
@@ -205,6 +207,7 @@ def _sign(chain: ast.BinOp, index: int) -> str:
 
     node = chain
     while len(operands(node)) > index + 1:
+        assert isinstance(node.left, ast.BinOp)  # more terms than index + 1: the left side continues the chain
         node = node.left
     return "-" if isinstance(node.op, ast.Sub) else "+"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from symconv.core.derive import Derivation
 from symconv.core.solution import Equation, Solution, Table, Text, fill_prose
@@ -42,7 +42,7 @@ def value_in_prose(value: Any) -> str:
     return value if isinstance(value, str) else f"${value_latex(value)}$"
 
 
-BLOCK_RENDERERS = {
+BLOCK_RENDERERS: dict[type, Callable[[Any], str]] = {
     Text: render_text,
     Derivation: lambda block: render_note(block) + render_derivation(block),
     Table: render_table,

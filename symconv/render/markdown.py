@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from symconv.core.derive import Derivation
 from symconv.core.solution import (
     Bars,
@@ -43,7 +45,7 @@ def render_figure(figure) -> str:
     return "```text\n" + text.BLOCK_RENDERERS[type(figure)](figure) + "\n```"
 
 
-BLOCK_RENDERERS = {
+BLOCK_RENDERERS: dict[type, Callable[[Any], str]] = {
     Grids: render_figure,
     Bars: render_figure,
     Levels: render_figure,

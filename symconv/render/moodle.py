@@ -13,9 +13,8 @@ from fractions import Fraction
 from typing import Any, Sequence
 from xml.sax.saxutils import escape
 
-from symconv.core.derive import Derivation
-from symconv.core.solution import Equation, Solution, Table, Text, fill_prose
-from symconv.render import latex
+from symconv.core.solution import Solution
+from symconv.render.html import HtmlWriter
 
 # Answers that are not whole numbers are graded within this share of their value.
 RELATIVE_TOLERANCE = Fraction(1, 1000)
@@ -32,71 +31,18 @@ class NumericalQuestion:
     answer: Any  # exact: int or Fraction
 
 
-def prose_html(text: str) -> str:
-    """Prose with inline math between ``$`` signs: text escaped, math as ``\\( … \\)``."""
-    parts = text.split("$")
-    return "".join(
-        rf"\({html.escape(part, quote=False)}\)" if index % 2 else html.escape(part, quote=False)
-        for index, part in enumerate(parts)
-    )
+def mathjax_inline(tex: str) -> str:
+    return rf"\({html.escape(tex, quote=False)}\)"
 
 
-def display_html(tex: str) -> str:
-    return rf"<p>\[{html.escape(tex, quote=False)}\]</p>"
-
-
-def text_html(text: Text) -> str:
-    return prose_html(fill_prose(text.content, text.values, latex.value_latex, lambda value: f"${latex.value_latex(value)}$"))
-
-
-def derivation_html(derivation: Derivation) -> str:
-    note = f"<p><em>{prose_html(derivation.note)}</em></p>" if derivation.note else ""
+def mathjax_display(tex: str) -> str:
     # align* is a display environment of its own; inside \[ \] the same lines form an aligned block.
-    working = latex.render_derivation(derivation).replace(r"{align*}", r"{aligned}")
-    return note + display_html(working)
+    return rf"<p>\[{html.escape(tex.replace('{align*}', '{aligned}'), quote=False)}\]</p>"
 
 
-def table_html(table: Table) -> str:
-    def cell(value: Any) -> str:
-        return prose_html(value) if isinstance(value, str) else rf"\({html.escape(latex.value_latex(value), quote=False)}\)"
-
-    caption = f"<caption>{prose_html(table.caption)}</caption>" if table.caption else ""
-    header = "".join(f"<th>{prose_html(title)}</th>" for title in table.header)
-    rows = "".join("<tr>" + "".join(f"<td>{cell(value)}</td>" for value in row) + "</tr>" for row in table.rows)
-    return f"<table>{caption}<tr>{header}</tr>{rows}</table>"
-
-
-def equation_html(equation: Equation) -> str:
-    return display_html(
-        f"{latex.latex_name(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)}"
-    )
-
-
-BLOCK_RENDERERS = {
-    Text: lambda block: f"<p>{text_html(block)}</p>",
-    Derivation: derivation_html,
-    Table: table_html,
-    Equation: equation_html,
-}
-
-
-def figure_html(figure: Any) -> str:
-    """Figures as their plain-text drawing (HTML feedback has no TikZ)."""
-    from symconv.render import text
-
-    return f"<pre>{html.escape(text.BLOCK_RENDERERS[type(figure)](figure), quote=False)}</pre>"
-
-
-def block_html(block: Any) -> str:
-    return BLOCK_RENDERERS.get(type(block), figure_html)(block)
-
-
-def solution_html(solution: Solution) -> str:
-    """The worked solution as HTML: the working, then the answer."""
-    parts = [block_html(block) for block in solution.blocks]
-    if solution.conclusion.content:
-        parts.append(f"<p><strong>Answer.</strong> {text_html(solution.conclusion)}</p>")
-    return "\n".join(parts)
+MATHJAX = HtmlWriter(inline_math=mathjax_inline, display_math=mathjax_display)
+prose_html = MATHJAX.prose
+solution_html = MATHJAX.solution
 
 
 def answer_and_tolerance(value: Any) -> tuple[str, str]:

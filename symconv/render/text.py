@@ -6,7 +6,7 @@ import ast
 import re
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from symconv.core.derive import Derivation
 from symconv.core.solution import (
@@ -26,6 +26,7 @@ from symconv.render.rules import (
     ATOM,
     BRACKETS,
     FUNCTION_NAMES,
+    PRECEDENCE,
     decimal_approximation,
     implicit_product,
     precedence,
@@ -71,12 +72,12 @@ class TextPrinter:
 
     def _print_BinOp(self, node: ast.BinOp) -> str:
         if isinstance(node.op, ast.FloorDiv):
-            left = self._operand(node.left, precedence(ast.BinOp(op=ast.Div())))
-            right = self._operand(node.right, precedence(ast.BinOp(op=ast.Div())), strict=True)
+            left = self._operand(node.left, PRECEDENCE[ast.Div])
+            right = self._operand(node.right, PRECEDENCE[ast.Div], strict=True)
             return f"⌊{left}/{right}⌋"
         if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.UnaryOp) and isinstance(node.right.op, ast.USub):
             reciprocal = ast.BinOp(left=node.left, op=ast.Pow(), right=node.right.operand)
-            return "1/" + self._operand(reciprocal, precedence(ast.BinOp(op=ast.Div())), strict=True)
+            return "1/" + self._operand(reciprocal, PRECEDENCE[ast.Div], strict=True)
         own = precedence(node)
         left = self._operand(node.left, own, strict=isinstance(node.op, ast.Pow))
         right = self._operand(node.right, own, strict=isinstance(node.op, RIGHT_STRICT))
@@ -364,7 +365,7 @@ def render_levels(figure: Levels) -> str:
     return "\n".join(([strip_math(figure.caption)] if figure.caption else []) + lines + links)
 
 
-BLOCK_RENDERERS = {
+BLOCK_RENDERERS: dict[type, Callable[[Any], str]] = {
     Grids: render_grids,
     Bars: render_bars,
     Levels: render_levels,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from symconv.core.solution import Bars, Grids, Levels
 from symconv.core.symbols import latex_name
@@ -70,4 +70,4 @@ def render_levels(figure: Levels) -> str:
     return _figure(f"\\resizebox{{\\linewidth}}{{!}}{{%\n{body}}}", figure.caption)
 
 
-FIGURE_RENDERERS = {Grids: render_grids, Bars: render_bars, Levels: render_levels}
+FIGURE_RENDERERS: dict[type, Callable[[Any], str]] = {Grids: render_grids, Bars: render_bars, Levels: render_levels}

@@ -195,7 +195,7 @@ def floor_discards(formula: Formula, share: float, description: str) -> Constrai
     def holds(params: Mapping[str, Any]) -> bool:
         values = formula.bind(**_arguments(formula, params))
         fractions = {name: Fraction(value) if is_integer(value) else value for name, value in values.items()}
-        return eval(exact_quotient, formula.namespace, fractions) != formula.function(**values)
+        return eval(exact_quotient, formula.function.__globals__, fractions) != formula.function(**values)
 
     return Constraint(description, holds, share=share)
 

@@ -120,12 +120,13 @@ def _import(path: Path) -> Any:
     package = _package(path.parent)
     name = f"{package}.{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
+    loader = spec.loader if spec is not None else None
+    if spec is None or loader is None:
         raise invalid("derivations", str(path), "cannot be imported")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and inspect.getsource look modules up by name
     # A broken exercise file is bad input, not a crash.
-    guarded(f"derivations={str(path)!r}: failed to load", lambda: spec.loader.exec_module(module))
+    guarded(f"derivations={str(path)!r}: failed to load", lambda: loader.exec_module(module))
     return module
 
 

@@ -25,14 +25,14 @@ TEX_PREFIX = "symconv-tex-"
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
-def write_atomic(path: Path, content: str) -> Path:
-    """Write ``content`` to a temporary file beside ``path``, then rename it: never a half-written file."""
+def write_atomic(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` (text as UTF-8) to a temporary file beside ``path``, then rename it: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes private files; documents are ordinary ones
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -121,11 +121,12 @@ class Publication:
         assert self.scratch is not None, "use the Publication as a context manager"
         return self.scratch / name
 
-    def write(self, name: str, content: str) -> Path:
+    def write(self, name: str, content: str | bytes) -> Path:
+        """Write a file of the set (text as UTF-8) into the scratch folder."""
         path = self.scratch_path(name)
         try:
-            with open(path, "w", encoding="utf-8") as stream:
-                stream.write(content)
+            with open(path, "wb") as stream:
+                stream.write(content.encode("utf-8") if isinstance(content, str) else content)
         except OSError as error:
             raise self._error(self.out / name, error) from None
         return path

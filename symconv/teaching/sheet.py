@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Iterable
 
@@ -37,10 +38,10 @@ def write_sheet(numbers: Iterable[int] | None, out: Path, pdf: bool = True, fold
     with publish.Publication(out, SHEET_FILES) as publication:
         solutions = [exercise.solution() for exercise in exercises_chosen]
         documents = {"questions.tex": questions_document(solutions), "solutions.tex": solutions_document(solutions)}
-        sources = [publication.write(name, text) for name, text in documents.items()]
+        sources = {name: publication.write(name, text) for name, text in documents.items()}
         if pdf and publish.latexmk_available():
-            for source in sources:
-                publish.compile_named(source, lambda line, name=source.name: _where(name, documents[name], line))
+            for name, source in sources.items():
+                publish.compile_named(source, functools.partial(_where, name, documents[name]))
         return publication.commit()
 
 

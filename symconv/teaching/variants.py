@@ -251,6 +251,12 @@ def _roster_lines(stream: Any, path: Path) -> Iterator[str]:
             return
         if len(line.rstrip("\r\n")) > MAX_ROSTER_LINE:
             raise invalid("--students", str(path), f"line {number} is longer than {MAX_ROSTER_LINE} characters")
+        # Beyond the control characters (refused per row), XML 1.0 forbids only these two in a name.
+        forbidden = re.search("[\ufffe\uffff]", line)
+        if forbidden:
+            raise invalid(
+                "--students", str(path), f"line {number} contains U+{ord(forbidden.group()):04X}, a character XML forbids"
+            )
         if number > 4 * MAX_STUDENTS:  # blank lines and quoted line breaks included
             raise invalid("--students", str(path), f"a roster holds at most {MAX_STUDENTS} students")
         yield line
@@ -316,7 +322,8 @@ def read_roster(path: Path) -> list[Student]:
     if "id" not in header:
         raise invalid("--students", str(path), f"the header row {rows[0][1]} has no 'id' column")
     id_column, name_column = header.index("id"), header.index("name") if "name" in header else None
-    students, first_line = [], {}
+    students: list[Student] = []
+    first_line: dict[str, int] = {}
     for line, row in rows[1:]:
         if len(row) != len(header):
             raise invalid("--students", str(path), f"line {line} has {len(row)} fields where the header has {len(header)}")
