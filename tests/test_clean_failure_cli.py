@@ -417,3 +417,45 @@ def test_stress_counts_from_hypothesis(count, capsys):
         return
     assert code == 2
     one_error_line(capsys)
+
+
+PARAMETRISED = """
+from symconv.core.solution import Worked
+from symconv.teaching.domains import Constraint, IntRange
+from symconv.teaching.exercises import Exercise
+
+
+def rule(params):
+    {rule}
+
+
+EXERCISE = Exercise(
+    1,
+    "A parametrised exercise",
+    "Take {{n}}.",
+    lambda params: Worked([], {{"n": params["n"]}}, "Done."),
+    defaults={{"n": 5}},
+    domains={{"n": IntRange(1, 50)}},
+    constraints=(Constraint("a rule of the exercise's own", rule),),
+)
+"""
+
+
+@pytest.mark.parametrize(
+    "rule, what",
+    [("raise RuntimeError('rule broke')", "RuntimeError: rule broke"), ("import sys; sys.exit(4)", "sys.exit(4)")],
+)
+@pytest.mark.parametrize("command", ["variants", "stress"])
+def test_an_exercise_rule_that_fails(rule, what, command, tmp_path, capsys):
+    folder = tmp_path / "derivations"
+    folder.mkdir()
+    (folder / "ex01_ruled.py").write_text(PARAMETRISED.format(rule=rule))
+    arguments = ["--derivations", str(folder), command]
+    arguments += (
+        ["--seed", "1", "-n", "2", "--exercises", "1", "--out", str(tmp_path / "out")]
+        if command == "variants"
+        else ["1", "-n", "3"]
+    )
+    assert main(arguments) == 2
+    one_error_line(capsys, "exercise 1 (ex01_ruled.py)", what)
+    assert not (tmp_path / "out").exists()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from symconv.core.errors import invalid
+from symconv.core.errors import guarded, invalid
 from symconv.core.limits import MAX_EXERCISES, MAX_ROSTER_LINE, MAX_SET, MAX_STRESS, MAX_STUDENTS, MAX_VARIANTS
 
 FORMATS = ("latex", "pdf", "json", "moodle", "canvas")
@@ -133,12 +133,14 @@ def run_variants(arguments: argparse.Namespace) -> str:
 
     with Publication(arguments.out, VARIANT_FILES) as publication:  # the folder is checked before the work
         progress = Progress(len(students) * len(chosen) * count * 2, "variants")
-        drawn = [
-            variant
-            for student in students
-            for exercise in chosen
-            for variant in model.sample(exercise, arguments.seed, count, pins, student, progress=progress)
-        ]
+        drawn = []
+        for student in students:
+            for exercise in chosen:
+                # Domains, rules and keys are the exercise's own code: what they raise is reported, not a crash.
+                drawn += guarded(
+                    f"{exercise.where}: variants",
+                    functools.partial(model.sample, exercise, arguments.seed, count, pins, student, progress=progress),
+                )
         worked = []
         for variant in drawn:
             worked.append((variant, variant.solution()))
@@ -416,7 +418,8 @@ def run_stress(arguments: argparse.Namespace) -> str:
     pins = parse_pins(arguments.param, [exercise])
     progress = Progress(arguments.n, "stress")
     try:
-        report = stress(exercise, arguments.n, arguments.seed, pins, progress=progress)
+        call = functools.partial(stress, exercise, arguments.n, arguments.seed, pins, progress=progress)
+        report = guarded(f"{exercise.where}: stress", call)
     finally:
         progress.close()
     return report.text()

@@ -50,6 +50,11 @@ class Exercise:
             raise invalid("domains", unknown[0], f"exercise {self.number} has parameters {sorted(self.defaults)}")
 
     @property
+    def where(self) -> str:
+        """The exercise and the file its content comes from, to say whose code failed."""
+        return f"exercise {self.number} ({_source(self.solve)})"
+
+    @property
     def parametrised(self) -> bool:
         """True when the exercise declares parameter domains, so variants can be drawn."""
         return bool(self.domains)
@@ -62,7 +67,7 @@ class Exercise:
         if unknown:
             raise invalid("param", unknown[0], f"exercise {self.number} has parameters {sorted(self.defaults)}")
         params = {**self.defaults, **overrides}
-        where = f"exercise {self.number} ({_source(self.solve)}): solve"
+        where = f"{self.where}: solve"
         worked = guarded(where, lambda: self.solve(params))
         if not isinstance(worked, Worked):
             raise SymconvError(f"{where}: returned {type(worked).__name__}, not Worked(blocks, answers, conclusion)")
