@@ -220,6 +220,12 @@ def test_a_derivation_whose_solve_fails(body, what, tmp_path, capsys):
     one_error_line(capsys, "exercise 1 (ex01_broken.py)", what)
 
 
+@pytest.mark.parametrize("text", ["", " "])
+def test_an_empty_derivations_name_is_an_error(text, capsys):
+    assert main(["--derivations", text, "list"]) == 2
+    one_error_line(capsys, "--derivations", "must name a folder")
+
+
 def test_an_empty_derivations_folder_is_an_error(tmp_path, capsys):
     (tmp_path / "_helpers.py").write_text("X = 1\n")
     (tmp_path / "notes.txt").write_text("no exercises here\n")

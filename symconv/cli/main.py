@@ -60,6 +60,13 @@ def parse_exercise_list(text: str) -> list[int]:
     return list(numbers)
 
 
+def _folder(text: str) -> Path:
+    """A folder named on the command line; Path("") would quietly be the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder")
+    return Path(text)
+
+
 def _ascii_number(text: str) -> bool:
     """Digits 0-9 only: str.isdigit also accepts ² and other digits int() refuses; 30 digits is plenty."""
     return 0 < len(text) <= 30 and text.isascii() and text.isdigit()
@@ -102,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run symconv COMMAND --help for a command's arguments.",
     )
     parser.add_argument("--version", action="version", version=f"symconv {__version__}")
-    parser.add_argument("--derivations", type=Path, default=None, help="folder of exercise modules (default: the shipped ones)")
+    parser.add_argument(
+        "--derivations", type=_folder, default=None, help="folder of exercise modules (default: the shipped ones)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND")
 
     commands.add_parser("list", help="the exercises available").set_defaults(run=run_list)
