@@ -414,14 +414,16 @@ def test_variant_arguments_from_hypothesis(pin, count, a_file, capsys):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(count=st.one_of(HUGE.map(str), st.integers(-(10**30), 0).map(str), st.text(UNICODE_DIGITS, min_size=1, max_size=2)))
+@given(
+    count=st.one_of(
+        HUGE.map(str),
+        st.integers(-(10**30), 0).map(str),
+        # Digits int() refuses (², ½); the decimal digits of other scripts it reads (٣ is 3) would start real work.
+        st.text(st.characters(categories=["No"]), min_size=1, max_size=2),
+    )
+)
 def test_stress_counts_from_hypothesis(count, capsys):
-    code = main(["stress", "1", "-n", count])
-    if code == 0:  # int() reads some non-ASCII digits (٣ is 3): then the count was small and valid
-        assert int(count) <= 99
-        capsys.readouterr()
-        return
-    assert code == 2
+    assert main(["stress", "1", "-n", count]) == 2
     one_error_line(capsys)
 
 
