@@ -320,3 +320,41 @@ def test_a_read_only_folder_is_found_before_the_work(tmp_path):
     completed = in_small_filesystem(tmp_path, "64k", script, read_only=True)
     assert "status 2" in completed.stdout
     assert completed.stderr == f"error: --out='{tmp_path}/mnt/out': {tmp_path}/mnt is not writable\n"
+
+
+class Interruption(BaseException):
+    """What the signal handler raises, stood in for here."""
+
+
+@pytest.mark.parametrize("at_replace", [1, 2, 4])
+def test_an_interruption_while_putting_the_set_in_place_restores_the_old_one(at_replace, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    before = old_set(out)
+    real_replace = os.replace
+    count = []
+
+    def replace(source, target):
+        if Path(target).parent == out and Path(source).parent.name != ".old":
+            count.append(target)
+            if len(count) == at_replace:
+                raise Interruption()
+        return real_replace(source, target)
+
+    monkeypatch.setattr(publish.os, "replace", replace)
+    with pytest.raises(Interruption):
+        run_into("variants", out)
+    monkeypatch.undo()
+    assert snapshot(out) == before
+
+
+def test_a_failing_backup_names_its_file_and_touches_nothing(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    before = old_set(out)
+
+    def no_second_name(path, copy):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "_keep", no_second_name)
+    assert run_into("sheet", out) == 2
+    one_error_line(capsys, f"cannot write {out / 'questions.tex'}: No space left on device")
+    assert snapshot(out) == before

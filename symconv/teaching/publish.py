@@ -143,7 +143,8 @@ class Publication:
         )
         backup = self.scratch / ".old"
         backup.mkdir()
-        replaced: list[str] = []
+        replaced: list[str] = []  # names whose old file (if any) is safe in the backup
+        target = self.out
         try:
             for name in dict.fromkeys([*made, *self.family]):
                 target = self.out / name
@@ -155,13 +156,15 @@ class Publication:
                     os.replace(self.scratch / name, target)
                 elif os.path.lexists(target):
                     target.unlink()
-        except OSError as error:
-            for name in replaced:  # the old set back as it was
+        except BaseException as error:  # an OSError, or an interruption half-way: the old set back as it was
+            for name in replaced:
                 if os.path.lexists(backup / name):
                     os.replace(backup / name, self.out / name)
                 else:
                     (self.out / name).unlink(missing_ok=True)
-            raise self._error(self.out / replaced[-1] if replaced else self.out, error) from None
+            if isinstance(error, OSError):
+                raise self._error(target, error) from None
+            raise
         self.created = None
         return [self.out / name for name in made]
 
