@@ -467,3 +467,26 @@ def test_an_exercise_rule_that_fails(rule, what, command, tmp_path, capsys):
     assert main(arguments) == 2
     one_error_line(capsys, "exercise 1 (ex01_ruled.py)", what)
     assert not (tmp_path / "out").exists()
+
+
+BEYOND_INT = "9" * 5000  # past the 4,300 digits int() reads from text
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["analyze", "{model}", "--input", f"3x{BEYOND_INT}x8"],
+        ["sweep", "conv_output_size", f"n={BEYOND_INT}", "kernel_size=1:3"],
+        ["sweep", "conv_output_size", f"n=1:{BEYOND_INT}"],
+        ["solve-for", "conv_output_size", "padding", BEYOND_INT, "n=224", "kernel_size=3"],
+        ["solve", BEYOND_INT],
+        ["variants", "--seed", BEYOND_INT, "-n", "1", "--exercises", "1", "--out", "{file}"],
+        ["variants", "--seed", "1", "-n", "1", "--exercises", "1", "--param", f"kernel_size={BEYOND_INT}", "--out", "{file}"],
+        ["sheet", "--exercises", BEYOND_INT, "--no-pdf", "--out", "{file}"],
+        ["stress", "1", "-n", BEYOND_INT],
+    ],
+)
+def test_numbers_too_long_for_int(arguments, tiny_model, a_file, capsys):
+    filled = [argument.format(model=tiny_model, file=a_file) for argument in arguments]
+    assert main(filled) == 2
+    one_error_line(capsys)

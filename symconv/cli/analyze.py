@@ -55,7 +55,7 @@ def parse_input(text: str) -> tuple[int | str, ...]:
     parts = text.replace("×", "x").split("x") if text else []
     shape: list[int | str] = []
     for part in parts:
-        if part.isascii() and part.isdigit() and int(part) >= 1:
+        if part.isascii() and part.isdigit() and len(part) <= 100 and int(part) >= 1:  # int() refuses 4,300 digits
             shape.append(int(part))
         elif part.isidentifier():
             shape.append(part)
