@@ -17,7 +17,8 @@ from symconv.core.transform import constant
 
 CONV_BN_CONVENTION = (
     "Convention: every convolution is followed by batch normalisation and so carries no bias; BatchNorm "
-    "learns a scale and a shift per channel (its running mean and variance are buffers, not parameters); "
+    "learns a scale and a shift per channel, $2C$ parameters for $C$ channels (its running mean and variance "
+    "are buffers, not parameters); "
     "the classifier is a fully connected layer with bias. Pooling, ReLU and the residual additions have "
     "no parameters."
 )
@@ -169,11 +170,19 @@ def stage_working(stage, block):
     )
     return (
         Text(
-            "Stage {number}: {blocks} blocks of width {width}, {c_in}→{c_out} channels, stride {stride} in the "
-            "first block; " + shortcut + ".",
+            "Stage {number}: {count} blocks of width {width}, {c_in}→{c_out} channels, stride {stride} in the "
+            "first block; "
+            + shortcut
+            + "."
+            + (
+                " $P_{\\text{first}}$ counts a stage's first block, $P_{\\text{later}}$ each of the $n_{\\text{blocks}} - 1$ "
+                "identical blocks after it (weights and BatchNorm together)."
+                if stage.number == 1
+                else ""
+            ),
             {
                 "number": stage.number,
-                "blocks": stage.blocks,
+                "count": stage.blocks,
                 "width": stage.width,
                 "c_in": stage.in_channels,
                 "c_out": stage.out_channels,

@@ -29,6 +29,11 @@ NO_BIAS = (
     "$C_{\\text{out}} = C$ channels and is an ordinary convolution: $g = 1$, where $g$ is the number of groups "
     "a grouped convolution splits its channels into."
 )
+GROUPS_NOTE = (
+    "In the general formula $g$ is the number of groups the channels are split into: each output channel reads "
+    "$C_{\\text{in}}/g$ of the input channels, and $g$ must divide $C_{\\text{in}}$ (and $C_{\\text{out}}$), so the floor "
+    "is exact. Every convolution here is an ordinary one, $g = 1$, so $\\lfloor C_{\\text{in}}/g \\rfloor = C_{\\text{in}}$."
+)
 
 
 def stack_params(L, P_layer):

@@ -81,7 +81,7 @@ def solve(params):
                 "kernel, taken at $Q = \\mathrm{rot180}(K)$, is",
                 {"taps": k * k},
             ),
-            Equation("dL/dK - rot180(dL/dQ)", gradient_gap.tolist()),
+            Equation("∂L/∂K − rot180(∂L/∂Q)", gradient_gap.tolist()),
             Text(
                 "So if the correlating layer starts at the turned kernel, every gradient step keeps it at the "
                 "turned kernel of the convolutional layer. And the starting points match in distribution: the "

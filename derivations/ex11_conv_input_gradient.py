@@ -26,15 +26,6 @@ from symconv.formulas.gradients import (
 )
 
 
-def halves(name, matrix):
-    """A wide symbolic matrix shown as its left and right columns, so each part fits a printed line."""
-    middle = (matrix.cols + 1) // 2
-    return (
-        Equation(f"{name}, columns 0 to {middle - 1}", matrix[:, :middle].tolist()),
-        Equation(f"{name}, columns {middle} to {matrix.cols - 1}", matrix[:, middle:].tolist()),
-    )
-
-
 def by_differentiation(n, kernel, stride=1, padding=0, dilation=1):
     """A symbolic n×n input X, Y = X ⋆ K, a symbolic upstream G, and ∂L/∂X for L = Σ G ⊙ Y by differentiation."""
     x = symbol_matrix("x", n, n)
@@ -100,7 +91,7 @@ def solve(params):
     x, output, kernel, upstream, differentiated, _ = cases[k]
     # Entry (0, 1): its window over the padded G still holds padding zeros, which the working drops.
     window = pad(upstream, k - 1)[0:k, 1 : 1 + k]
-    entry = derive_expression(weighted_sum(list(window), list(rot180(kernel))), lhs="dL/dx_01")
+    entry = derive_expression(weighted_sum(list(window), list(rot180(kernel))), lhs="∂L/∂x_01")
 
     jacobian_matrix = jacobian(output, x)
     transposed = (jacobian_matrix.T * upstream.reshape(len(upstream), 1)).reshape(n, n)
@@ -142,7 +133,7 @@ def solve(params):
             ),
             Equation("K", kernel.tolist()),
             Equation("G", upstream.tolist()),
-            *halves("dL/dX", differentiated),
+            Equation("∂L/∂X", differentiated.tolist()),
             Text(
                 "Each input entry collects $g_{ij} k_{mn}$ from every output whose window covered it. The full "
                 "cross-correlation gives the same sums: pad $G$ with $k - 1 = {pad}$ zeros on every side and "
@@ -156,7 +147,7 @@ def solve(params):
                 ("kernel", "entries of $\\partial L/\\partial X$", "entries that differ"),
                 tuple((f"{size}×{size}", n * n, case.gap) for size, case in cases.items()),
             ),
-            *(block for size in kernel_sizes[1:] for block in halves(f"dL/dX for K = {size}x{size}", cases[size].gradient)),
+            *(Equation(f'∂L/∂X "for a {size}×{size} kernel"', cases[size].gradient.tolist()) for size in kernel_sizes[1:]),
             Text(
                 "Here $J$ is {rows}×{cols} with only {nonzero} non-zero entries, and $J^T \\mathrm{vec}(G)$ "
                 "differs from the gradient above in {gap} entries.",
@@ -171,9 +162,9 @@ def solve(params):
                 "$p = {p}$, $d = {d}$, the output is {out}×{out}, and",
                 {"gn": gn, "gk": gk, "s": stride, "p": padding, "d": dilation, "out": general_upstream.rows},
             ),
-            Equation("G with zeros inserted", spread.tolist()),
-            Equation("dilated rot180(K)", zero_insert(rot180(general_kernel), dilation).tolist()),
-            Equation("dL/dX", general_formula.tolist()),
+            Equation('G "with zeros inserted"', spread.tolist()),
+            Equation('rot180(K) "dilated"', zero_insert(rot180(general_kernel), dilation).tolist()),
+            Equation("∂L/∂X", general_formula.tolist()),
             Text(
                 "Differentiating directly gives the same matrix: {gap} of the {entries} entries differ. As a transposed "
                 "convolution with the forward layer's own $s$, $p$ and $d$, the backward pass needs an output "

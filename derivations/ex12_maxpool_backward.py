@@ -64,7 +64,7 @@ def solve(params):
                 "$x_{{{row}{col}}}$ of $X$:",
                 {"local_row": first_row, "local_col": first_col, "row": first_row, "col": first_col},
             ),
-            Equation(f"dL/d{first_entry}", first_formal),
+            Equation(f"∂L/∂{first_entry}", first_formal),
             Text(
                 "At the given values every step is 1 for the window's maximum and 0 for the rest, so the "
                 "gradient is a routing matrix: each $g_{ij}$ lands on the position its window's maximum came "
@@ -74,7 +74,7 @@ def solve(params):
                 (
                     GridPanel("X", values.tolist(), frozenset(winners_flat)),
                     GridPanel("G", upstream.tolist()),
-                    GridPanel("dL/dX", at_values.tolist(), frozenset(winners_flat)),
+                    GridPanel("∂L/∂X", at_values.tolist(), frozenset(winners_flat)),
                 ),
                 caption="Each window's maximum (shaded) receives its window's upstream gradient; every other input gets 0.",
             ),

@@ -49,11 +49,11 @@ def solve(params):
         instance,
         Equation("Y_00", pooled[0, 0]),
         Text("so every input of the window enters $Y_{00}$ with the same weight, one over its {k2} entries:", {"k2": k2}),
-        Equation("dY_00/dx_00", share),
+        Equation("∂Y_00/∂x_00", share),
         Text(
             "Differentiating $L = \\sum_{i,j} g_{ij} Y_{ij}$, which has exactly the upstream gradient $G$, with respect to every $x_{ab}$:"
         ),
-        Equation("dL/dX", differentiated.tolist()),
+        Equation("∂L/∂X", differentiated.tolist()),
         Text(
             "Each input receives {share} of the $g_{ij}$ of the window that contains it: the gradient is spread "
             "evenly rather than routed to one winner as in max pooling.",
@@ -63,7 +63,7 @@ def solve(params):
     if stride != 1:
         blocks += [
             Text("Where windows overlap, the shares add up; at stride 1 the same pooling gives"),
-            Equation("dL/dX at stride 1", overlapping.tolist()),
+            Equation('∂L/∂X "at stride 1"', overlapping.tolist()),
         ]
     return Worked(
         blocks=tuple(blocks),

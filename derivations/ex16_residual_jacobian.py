@@ -67,8 +67,8 @@ def solve(params):
                 "Subtracting the Jacobian of the branch alone and the identity leaves nothing, and the branch's "
                 "Jacobian is the chain rule $W_2 D W_1$ with $D = \\mathrm{diag}(1 - \\tanh^2(W_1 x))$:"
             ),
-            Equation("J - dF/dx - I", plus_identity_gap.tolist()),
-            Equation("dF/dx - W2 D W1", chain_rule_gap.tolist()),
+            Equation("J − ∂F/∂x − I", plus_identity_gap.tolist()),
+            Equation("∂F/∂x − W_2·D·W_1", chain_rule_gap.tolist()),
             Text(
                 "So $J = \\partial F/\\partial x + I$: the shortcut contributes the identity whatever the "
                 "weights. Multiplying out the product for $L$ stacked blocks picks $I$ or $J_l$ from every "
@@ -121,7 +121,7 @@ EXERCISE = Exercise(
     question=(
         "A residual block computes $y = F(x) + x$. Derive $\\partial y/\\partial x$, and check it on the branch "
         "$F(x) = W_2 \\mathrm{tanh}(W_1 x)$ with symbolic {size}×{size} weights. Multiply out the Jacobian of $L$ "
-        "stacked blocks for each $L$ in {depths}, and explain why the expression keeps gradients from vanishing."
+        "stacked blocks for $L$ taking the values {depths}, and explain why the expression keeps gradients from vanishing."
     ),
     defaults={"size": 2, "depths": (2, 3)},
     solve=solve,

@@ -14,8 +14,11 @@ def normalise(values):
     import sympy
 
     mean = sympy.Add(*values) / len(values)
-    variance = sympy.Add(*((value - mean) ** 2 for value in values)) / len(values)
-    return sympy.Matrix([(value - mean) / sympy.sqrt(variance) for value in values])
+    # factor_terms pulls a common factor (the scale a) out of each deviation and of the variance, so that
+    # sqrt(a²V) = a·sqrt(V) and the cancellation happens as the expressions are built
+    centred = [sympy.factor_terms(value - mean) for value in values]
+    variance = sympy.factor_terms(sympy.Add(*(deviation**2 for deviation in centred)) / len(values))
+    return sympy.Matrix([deviation / sympy.sqrt(variance) for deviation in centred])
 
 
 WITHOUT_NORMALISATION = (
@@ -55,17 +58,18 @@ def solve(params):
 
     plain = normalise(list(inputs * weights))
     scaled = normalise(list(inputs * (scale * weights)))
-    # factor_terms pulls a out of each sum and square root, which is all these cancellations need
-    # (a general simplification gets there too, fifteen times slower).
-    scale_gap = (scaled - plain).applyfunc(sympy.factor_terms)
+    scale_gap = scaled - plain
 
     # The loss depends on the weights only through the normalised outputs y_b; locally it is Σ g_b y_b.
     loss = (upstream.T * plain)[0]
     slope = gradient(loss, weights)
-    at_scaled = slope.xreplace({weight: scale * weight for weight in weights})
-    gradient_gap = (at_scaled - slope / scale).applyfunc(sympy.factor_terms)
+    # the chain rule: the gradient of L(aw) with respect to w is a times the gradient of L taken at aw
+    loss_at_scaled = (upstream.T * scaled)[0]
+    at_scaled = (slope if loss_at_scaled == loss else gradient(loss_at_scaled, weights)) / scale
+    gradient_gap = at_scaled - slope / scale
     ratio = sympy.factor_terms(at_scaled[0] / slope[0])
-    radial = sympy.cancel(sympy.together((weights.T * slope)[0]))
+    # Euler's relation: w·∇L is the derivative of L(aw) in a (at a = 1), and L(aw) does not involve a
+    radial = sympy.diff(loss_at_scaled, scale)
     step = derive(effective_learning_rate, eta, ratio, scale, lhs="eta_eff", unit="")
 
     return Worked(
@@ -85,7 +89,7 @@ def solve(params):
             Equation("u", inputs.tolist()),
             Equation("w", weights.tolist()),
             Text("Normalising the batch for $w$ and for $aw$ with $a > 0$, the difference of the outputs is"),
-            Equation("BN((aw) u) - BN(w u)", scale_gap.tolist()),
+            Equation("BN(a·w·u) − BN(w·u)", scale_gap.tolist()),
             Text(
                 "because $\\mu$ and $\\sigma$ both scale by $a$, which cancels. For the gradient, let the "
                 "layers above hand back $g_b = \\partial L/\\partial y_b$; these are the same at $aw$ as at $w$, "
@@ -93,14 +97,14 @@ def solve(params):
                 "$\\nabla_w L = \\sum_b g_b\\, \\partial y_b/\\partial w$. Its value at $aw$ against $1/a$ "
                 "times its value at $w$:"
             ),
-            Equation("grad at aw - (1/a) grad at w", gradient_gap.tolist()),
+            Equation("∇_w L(a·w) − (1/a)·∇_w L(w)", gradient_gap.tolist()),
             Equation("ratio", ratio),
             Text(
                 "so the ratio $r$ of the gradient at $aw$ to the gradient at $w$ is $1/a$. The gradient is also "
                 "orthogonal to the weights: $L(aw)$ does not change with $a$, and its derivative in $a$ at "
                 "$a = 1$ is $w \\cdot \\nabla_w L$ (Euler's relation for a function homogeneous of degree 0):"
             ),
-            Equation("w . grad", radial),
+            Equation("w·∇_w L", radial),
             Text(
                 "What this does to the learning rate. The step $-\\eta \\nabla_w L$ taken at weights $aw$ is "
                 "$r$ times the step at $w$, while the weights are $a$ times longer; relative to the weights, "

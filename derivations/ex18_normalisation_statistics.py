@@ -16,6 +16,13 @@ AVERAGED_AXES = {
     "group": ("C/G", "H", "W"),
 }
 NAMES = {"batch": "BatchNorm", "layer": "LayerNorm (over C, H, W)", "instance": "InstanceNorm", "group": "GroupNorm"}
+# The same quantities as products written in the tensor's own axis order N, C, H, W (for reading, not computing).
+WRITTEN = {
+    "batch": ("N·H·W", "C"),
+    "layer": ("C·H·W", "N"),
+    "instance": ("H·W", "N·C"),
+    "group": ("(C/G)·H·W", "N·G"),
+}
 
 
 def group_statistic_size(C, G, H, W):
@@ -59,7 +66,7 @@ def solve(params):
             ),
             Table(
                 ("normalisation", "averages over", "elements per statistic", "statistics"),
-                tuple((NAMES[norm], ", ".join(axes), *general[norm]) for norm, axes in AVERAGED_AXES.items()),
+                tuple((NAMES[norm], ", ".join(axes), *WRITTEN[norm]) for norm, axes in AVERAGED_AXES.items()),
             ),
             Text(
                 "Elements per statistic times statistics is always $NCHW$: each element is normalised exactly "
@@ -71,7 +78,21 @@ def solve(params):
                 {"as_layer": as_layer, "as_instance": as_instance},
             ),
             Text(
-                "For a batch of {n} maps with {c} channels of {h}×{w} and {g} groups, one group statistic averages",
+                "Where each is preferred. BatchNorm (Ioffe and Szegedy 2015) is the default for convolutional "
+                "networks trained with large batches, as in image classification: with tens of samples per device its "
+                "statistics are accurate, their noise regularises mildly, and at inference the running averages fold "
+                "into the preceding convolution at no cost. LayerNorm (Ba, Kiros and Hinton 2016) is the choice for "
+                "recurrent networks and transformers: it normalises each sample (in a transformer, each token over its "
+                "$D$ features), so it works for a batch of one, for sequences of any length and identically in "
+                "training and inference. GroupNorm (Wu and He 2018) is for convolutional networks whose batch per "
+                "device is small, as in detection, segmentation and video, where memory allows one or two "
+                "high-resolution images per GPU: BatchNorm's error rises sharply as the batch shrinks, GroupNorm's "
+                "hardly moves. InstanceNorm (Ulyanov, Vedaldi and Lempitsky 2016) is for style transfer and image "
+                "generation, where removing each image's own contrast is the point; for recognition that same "
+                "removal discards information, so it is rarely used there."
+            ),
+            Text(
+                "For a batch of {n} maps with {c} channels of {h}×{w} and {g} groups, one group statistic averages $E$ elements:",
                 {"n": n, "c": c, "h": h, "w": w, "g": g},
             ),
             group_size,
@@ -91,13 +112,17 @@ def solve(params):
             "batch_dependent": {norm: "N" in axes for norm, axes in AVERAGED_AXES.items()},
         },
         conclusion=Text(
-            "BatchNorm: {batch_count} statistics of {batch_elements} elements; LayerNorm: {layer_count} of "
-            "{layer_elements}; InstanceNorm: {instance_count} of {instance_elements}; GroupNorm: {group_count} "
-            "of {group_elements}.",
+            "BatchNorm: {batch_count} statistics of {batch_elements} elements (large-batch CNNs); LayerNorm: "
+            "{layer_count} of {layer_elements} (transformers, recurrent networks); InstanceNorm: {instance_count} "
+            "of {instance_elements} (style transfer); GroupNorm: {group_count} of {group_elements} (small batches "
+            "per device: detection, segmentation). Here a GroupNorm statistic averages {example} elements.",
             {
-                f"{norm}_{part}": entry[index]
-                for norm, entry in general.items()
-                for index, part in enumerate(("elements", "count"))
+                **{
+                    f"{norm}_{part}": entry[index]
+                    for norm, entry in WRITTEN.items()
+                    for index, part in enumerate(("elements", "count"))
+                },
+                "example": example["group"][0],
             },
         ),
     )
@@ -119,7 +144,7 @@ EXERCISE = Exercise(
         "For a feature tensor of shape $N \\times C \\times H \\times W$, over which axes do batch, layer, "
         "instance and group normalisation (with $G$ groups) compute their mean and variance? How many separate "
         "statistics does each compute, and over how many elements each? Evaluate for $N = {batch}$, "
-        "$C = {channels}$, $H = {height}$, $W = {width}$, $G = {groups}$."
+        "$C = {channels}$, $H = {height}$, $W = {width}$, $G = {groups}$. In which contexts is each preferred?"
     ),
     defaults={"batch": 16, "channels": 64, "height": 32, "width": 32, "groups": 32},
     solve=solve,

@@ -24,6 +24,7 @@ from ._architectures import (
     sum_derivation,
     total_of,
 )
+from ._shared import GROUPS_NOTE
 
 
 def weights_only(P_conv, P_fc_weights):
@@ -43,29 +44,45 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                'Layout of torchvision\'s ResNet-50 ("v1.5": a downsampling block puts its stride on the 3×3 '
-                "convolution; where the stride sits changes the cost, not the parameter count). Each bottleneck "
-                "block reduces with a 1×1 convolution to its width, filters with a 3×3 at that width, and expands "
-                "with a 1×1 to {expansion} times the width.",
-                {"expansion": params["expansion"]},
+                "Layout of ResNet-50 (He et al. 2016) as the common implementations build it, known as "
+                '"v1.5": a downsampling block puts its stride on the 3×3 convolution rather than the first 1×1; '
+                "where the stride sits changes the cost, not the parameter count. Each bottleneck block reduces "
+                "with a 1×1 convolution to its width, filters with a 3×3 at that width, and expands with a 1×1 to "
+                "{expansion} times the width, so the stages output {outputs} channels.",
+                {"expansion": params["expansion"], "outputs": ", ".join(str(stage.out_channels) for stage in stages)},
             ),
             Text(CONV_BN_CONVENTION),
-            Text("Stem: a 7×7 convolution from the 3 colour channels, its BatchNorm, then a 3×3 max pool (no parameters)."),
+            Text(
+                "Stem: a $K \\times K$ = 7×7 convolution from the $C_{\\text{in}}$ = 3 colour channels to "
+                "$C_{\\text{out}}$ = {stem} channels, its BatchNorm, then a 3×3 max pool (no parameters). " + GROUPS_NOTE,
+                {"stem": stem_channels},
+            ),
             derive(conv_params, 3, stem_channels, 7, bias=False, lhs="P_conv1"),
             derive(batchnorm_params, stem_channels, lhs="P_bn1"),
             *stage_blocks,
             Text(
-                "Head: global average pooling (no parameters) and a fully connected layer to {classes} classes.",
-                {"classes": classes},
+                "Head: global average pooling (no parameters) and a fully connected layer from $F_{\\text{in}}$ = "
+                "{features} pooled features to $F_{\\text{out}}$ = {classes} classes.",
+                {"classes": classes, "features": features},
             ),
             derive(linear_params, features, classes, lhs="P_fc"),
             counts_table(counts),
             total,
             Text(
-                "Counting only the weights of convolutions and of the classifier, without its {classes} biases and without BatchNorm:",
+                "Counting only the weights of convolutions ($P_{\\text{conv}}$, the first column of the table) and of "
+                "the classifier ($P_{\\text{fc, weights}}$, without its {classes} biases), without BatchNorm:",
                 {"classes": classes},
             ),
             weights,
+            Text(
+                "Leaving out BatchNorm and the classifier's biases changes the count by {percent} %, far inside a "
+                "5 % tolerance: the parameters sit in the convolution weights, above all in the 3×3 and 1×1 layers "
+                "of the last two stages ({late} % of the total).",
+                {
+                    "percent": Rounded(Fraction(100 * (total.value - weights.value), total.value), 2),
+                    "late": Rounded(Fraction(100 * (counts[-3].total + counts[-2].total), total.value), 1),
+                },
+            ),
         ),
         answers={
             "params": total.value,

@@ -29,6 +29,21 @@ def focal_loss(p_t, gamma, alpha_t):
     return -alpha_t * (1 - p_t) ** gamma * sympy.log(p_t)
 
 
+# A dense detector's image for illustration: many easy background anchors, a few hard examples.
+EASY_ANCHORS, EASY_CONFIDENCE, HARD_EXAMPLES = 100_000, Fraction(99, 100), 100
+
+
+def swamping(gamma, p_hard):
+    """Rows (examples, count, p_t, summed CE, summed FL) for the easy anchors and the hard examples."""
+    import sympy
+
+    rows = []
+    for name, count, p_t in (("easy negatives", EASY_ANCHORS, EASY_CONFIDENCE), ("hard examples", HARD_EXAMPLES, p_hard)):
+        cross_entropy = -count * sympy.log(sympy.Rational(p_t))
+        rows.append((name, count, p_t, Rounded(cross_entropy, 2), Rounded(cross_entropy * modulating_factor(p_t, gamma), 2)))
+    return tuple(rows)
+
+
 def solve(params):
     import sympy
 
@@ -39,6 +54,10 @@ def solve(params):
     cross_entropy = -sympy.log(p)
     ratio = derive(loss_ratio, focal, cross_entropy, lhs="ratio", unit="")
     derivative = sympy.simplify(focal.diff(p))
+    product_rule = sympy.Mul(
+        -a, sympy.Add(-g * (1 - p) ** (g - 1) * sympy.log(p), (1 - p) ** g / p, evaluate=False), evaluate=False
+    )
+    swamp = swamping(gamma, params["p_low"])
     factors = [derive(modulating_factor, probability, gamma, lhs="factor", unit="") for probability in probabilities]
 
     concrete = {g: gamma, a: alpha}
@@ -68,7 +87,7 @@ def solve(params):
             ),
             Equation("CE", cross_entropy),
             Equation("FL", focal),
-            Text("Their ratio, simplified by sympy:"),
+            Text("For $p_t < 1$ the common factor $-\\log p_t$ is not zero and cancels in their ratio:"),
             ratio,
             Text(
                 "With $\\alpha_t = {alpha}$ the ratio is the modulating factor alone. At $\\gamma = {gamma}$, for a "
@@ -77,26 +96,30 @@ def solve(params):
             ),
             *factors,
             Text(
-                "sympy differentiates the focal loss with respect to $p_t$ (for $\\gamma = 0$, $\\alpha_t = 1$ it "
-                "is the cross-entropy's $-1/p_t$):"
+                "The derivative with respect to $p_t$, by the product rule (the power rule on the factor "
+                "$(1 - p_t)^\\gamma$, times $-1$ from the chain rule, and $d \\log p_t / dp_t = 1/p_t$):"
             ),
-            Equation("dFL/dp_t", derivative),
+            Equation("∂FL/∂p_t", product_rule),
+            Text(
+                "Taking the common factor out of the bracket gives the closed form; for $\\gamma = 0$, "
+                "$\\alpha_t = 1$ it is the cross-entropy's $-1/p_t$, as it must be:"
+            ),
+            Equation("∂FL/∂p_t", derivative),
             Table(
-                ("$p_t$", "$(1 - p_t)^\\gamma$", "CE", "FL", "FL/CE"),
+                ("$p_t$", "$(1 - p_t)^\\gamma$", "$\\mathrm{CE}$", "$\\mathrm{FL}$", "$\\mathrm{FL}/\\mathrm{CE}$"),
                 tuple(row[:5] for row in rows),
                 caption=f"Losses at $\\gamma = {gamma}$, $\\alpha_t = {alpha}$; decimals rounded to 4 places",
             ),
             Table(
-                ("$p_t$", "dCE/d$p_t$", "dFL/d$p_t$", "ratio of the two"),
+                ("$p_t$", "$\\partial\\mathrm{CE}/\\partial p_t$", "$\\partial\\mathrm{FL}/\\partial p_t$", "ratio of the two"),
                 tuple((row[0], *row[5:]) for row in rows),
                 caption="Gradients with respect to $p_t$",
             ),
             Text(
-                "The easy example keeps {easy} of its cross-entropy, the hard one {hard}: the loss of "
-                "well-classified examples, which dominate a dense detector's many background anchors, shrinks "
-                "{cut}-fold, against {hard_cut}-fold for the hard one. The gradient, relative to the "
-                "cross-entropy's (last table), is scaled by {easy_slope} for the easy example and by "
-                "{hard_slope} for the hard one, so training concentrates on the hard cases.",
+                "The easy example keeps {easy} of its cross-entropy, the hard one {hard}: the loss of a "
+                "well-classified example shrinks {cut}-fold, against {hard_cut}-fold for the hard one. The gradient, "
+                "relative to the cross-entropy's (last table), is scaled by {easy_slope} for the easy example and "
+                "by {hard_slope} for the hard one.",
                 {
                     "easy": factors[-1].value,
                     "hard": factors[0].value,
@@ -105,6 +128,31 @@ def solve(params):
                     "easy_slope": rows[-1][7],
                     "hard_slope": rows[0][7],
                 },
+            ),
+            Text(
+                "Why this improves single-stage detection (Lin et al. 2017). A one-stage detector such as RetinaNet "
+                "classifies every anchor of a dense grid, about 100,000 per image over the pyramid levels, and only "
+                "a handful of them cover an object. Almost all are easy background. Each contributes little "
+                "cross-entropy, but there are so many that their sum swamps the loss of the few objects and of the "
+                "hard negatives, and the gradient mostly teaches what the network already knows. For illustration, "
+                "{easy_count} easy negatives at $p_t = {p_easy}$ against {hard_count} hard examples at "
+                "$p_t = {p_hard}$, with $\\alpha_t = 1$:",
+                {"easy_count": swamp[0][1], "p_easy": swamp[0][2], "hard_count": swamp[1][1], "p_hard": swamp[1][2]},
+            ),
+            Table(
+                ("examples", "count", "$p_t$", "summed CE", "summed FL"),
+                swamp,
+                caption=f"Summed losses at $\\gamma = {gamma}$, $\\alpha_t = 1$",
+            ),
+            Text(
+                "Under cross-entropy the easy negatives carry most of the loss; under the focal loss the hard "
+                "examples do. Two-stage detectors never meet the problem in this form: their proposal stage cuts the "
+                "candidates to one or two thousand, and the second stage samples minibatches with a fixed share of "
+                "foreground (one in four). The focal loss lets a single-stage detector train on all anchors without "
+                "sampling; with it RetinaNet matched or passed the accuracy of the two-stage detectors of its time at one-stage speed. The "
+                "paper's best setting is $\\gamma = 2$ with $\\alpha = 0.25$ on the rare foreground class "
+                "($1 - \\alpha$ on background): once $\\gamma$ has silenced the easy negatives, the positives "
+                "need less extra weight, not more."
             ),
         ),
         answers={
@@ -115,7 +163,7 @@ def solve(params):
         },
         conclusion=Text(
             "At $\\gamma = {gamma}$ the focal loss keeps {low}, {mid} and {high} of the cross-entropy at "
-            "$p_t$ = {p_low}, {p_mid}, {p_high}; $dFL/dp_t$ = {derivative}.",
+            "$p_t$ = {p_low}, {p_mid}, {p_high}; $\\partial \\mathrm{FL}/\\partial p_t$ = {derivative}.",
             {
                 "gamma": gamma,
                 "low": factors[0].value,
@@ -134,9 +182,10 @@ EXERCISE = Exercise(
     number=23,
     title="Focal loss",
     question=(
-        "The focal loss $FL(p_t) = -\\alpha_t (1 - p_t)^\\gamma \\log p_t$ scales the cross-entropy by a factor "
-        "that vanishes for confident predictions. For $\\gamma = {gamma}$ and $\\alpha_t = {alpha}$, compute the "
-        "factor and the ratio FL/CE at $p_t$ = {p_low}, {p_mid} and {p_high}, and derive $dFL/dp_t$."
+        "The focal loss $\\mathrm{FL}(p_t) = -\\alpha_t (1 - p_t)^\\gamma \\log p_t$ scales the cross-entropy by a factor "
+        "that vanishes for confident predictions. Explain why it improves single-stage object detection. For $\\gamma = {gamma}$ and $\\alpha_t = {alpha}$, compute the "
+        "factor and the ratio $\\mathrm{FL}/\\mathrm{CE}$ at $p_t$ = {p_low}, {p_mid} and {p_high}, and derive "
+        "$\\partial \\mathrm{FL}/\\partial p_t$."
     ),
     defaults={"gamma": 2, "alpha": 1, "p_low": Fraction(1, 10), "p_mid": Fraction(1, 2), "p_high": Fraction(9, 10)},
     solve=solve,

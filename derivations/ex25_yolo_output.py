@@ -27,8 +27,8 @@ def solve(params):
         blocks=(
             Text(
                 "The detector divides the image into an $S \\times S$ grid, $S = {S}$; each cell is responsible for the "
-                "objects whose centre falls inside it and predicts a fixed-length vector: $B = {B}$ boxes and $C = {C}$ "
-                "class probabilities.",
+                "objects whose centre falls inside it and predicts a vector of $D_{\\text{cell}}$ numbers: $B = {B}$ boxes "
+                "and $C = {C}$ class probabilities (the output layout of the original YOLO, Redmon et al. 2016).",
                 {"S": grid, "B": boxes, "C": classes},
             ),
             Table(

@@ -65,7 +65,9 @@ def overlap_blocks(rows, truths):
     return (
         Text(
             "Overlap is measured by intersection over union, boxes being continuous rectangles (x, y, w, h). "
-            "The detection ranked {rank} overlaps object {name} in a {w}×{h} rectangle:",
+            "The detection ranked {rank} overlaps object {name} in a {w}×{h} rectangle, of area "
+            "$A_{\\text{overlap}}$; $A_{\\text{det}}$ and $A_{\\text{gt}}$ are the areas of the detection and of the "
+            "annotated box:",
             {"rank": rank, "name": object_name(row.truth), "w": width, "h": height},
         ),
         derive(intersection_over_union, width * height, row.box[2] * row.box[3], box[2] * box[3], lhs="IoU"),
@@ -105,7 +107,9 @@ def tightness(rows, coco):
     return Text(
         "AP at 0.5 counts a box as a hit however loosely it fits. Averaging over thresholds weights each hit by how "
         f"tightly it fits: {weighting}. A detector only earns the top score if its boxes are also well placed, which "
-        "is why mAP@[.5:.95] ≈ {map} can sit well below AP50 ≈ {ap50}.",
+        "is why mAP@[.5:.95] ≈ {map} can sit well below AP50 ≈ {ap50}. COCO (Lin et al. 2014) made this average its "
+        "main metric, and reports it also for small, medium and large objects, where VOC gives one number at one "
+        "threshold.",
         values,
     )
 

@@ -13,12 +13,12 @@ THINGS = tuple(name for name, kind in CLASSES if kind == "thing")
 NO_INSTANCE = 0
 
 
-def instance_count(cars, people):
-    return cars + people
+def instance_count(N_cars, N_people):
+    return N_cars + N_people
 
 
-def panoptic_segments(stuff, instances):
-    return stuff + instances
+def panoptic_segments(N_stuff, N):
+    return N_stuff + N
 
 
 def shape_text(shape):
@@ -53,27 +53,30 @@ def solve(params):
         blocks=(
             Text(
                 "The scene has {classes} classes. Road and sky are stuff: regions without a count. Cars and "
-                "people are things: objects one can count, here {cars} cars and {people} people. The three "
+                "people are things: objects one can count, here $N_{\\text{cars}} = {car_count}$ cars and "
+                "$N_{\\text{people}} = {person_count}$ people. The three "
                 "tasks differ in what a pixel is told.",
-                {"classes": classes, "cars": cars, "people": people},
+                {"classes": classes, "car_count": cars, "person_count": people},
             ),
             Text(
                 "Semantic segmentation gives every pixel one class. The network scores each class at each "
-                "pixel, a $C \\times H \\times W$ tensor, and the argmax over $C$ leaves an $H \\times W$ map of "
+                "pixel, a $C \\times H \\times W$ tensor ($C$ classes on an $H \\times W$ image), and the argmax over $C$ leaves an $H \\times W$ map of "
                 "class indices. Every car carries the same label, so touching cars merge into one region: "
                 "the map cannot say how many cars there are."
             ),
             Text(
                 "Instance segmentation finds the countable objects, one binary $H \\times W$ mask each, with a "
                 "class label and a confidence score. Road and sky are not reported, masks may overlap, and "
-                "pixels covered by no mask stay unexplained. With one detection per object:"
+                "pixels covered by no mask stay unexplained. With one detection per object, the number of "
+                "instances $N$ is"
             ),
             instances,
             Text(
-                "Panoptic segmentation unites the two: every pixel gets a class and, if that class is a thing, "
+                "Panoptic segmentation (Kirillov et al. 2019) unites the two: every pixel gets a class and, if that class is a thing, "
                 "an instance id, counted from 1 within the class; stuff pixels get id {none}. Segments do not overlap and cover the image. "
-                "Counting each stuff class as one segment, the segments are",
-                {"none": NO_INSTANCE},
+                "Counting each of the $N_{\\text{stuff}} = {stuff_count}$ stuff classes as one segment, and each of the $N$ "
+                "instances found above as one, the segments are",
+                {"none": NO_INSTANCE, "stuff_count": len(STUFF)},
             ),
             segments,
             Table(("class", "instance id"), tuple(pairs), caption="The panoptic segments of the scene"),

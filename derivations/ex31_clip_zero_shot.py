@@ -65,11 +65,18 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "CLIP trains an image encoder and a text encoder together so that a picture and its caption "
-                "land on nearby directions of one embedding space. To classify without any labelled example, "
-                f"write one caption per class, such as “{PROMPT.format(CLASSES[0])}”, embed the captions, and pick the class "
-                "whose caption points most nearly the same way as the image, by cosine similarity "
-                "$\\mathrm{cos}(u, t) = u \\cdot t / (|u|\\,|t|)$ with $u$ the image embedding."
+                "Why zero-shot classification works. CLIP (Radford et al. 2021) trains an image encoder and a text "
+                "encoder together, contrastively, on 400 million image-text pairs collected from the web: in each "
+                "batch the embeddings of every image and its own caption are pulled together, those of every "
+                "image with the other captions pushed apart (a cross-entropy over their cosine similarities, in "
+                "both directions). Captions name an open vocabulary of objects, scenes and styles, so the text "
+                "encoder learns to place a phrase near the images it describes, including phrases that are class "
+                "names. To classify without any labelled example, write one caption per class, such as "
+                f"“{PROMPT.format(CLASSES[0])}”, embed the captions, and pick the class whose caption points most "
+                "nearly the same way as the image, by cosine similarity $\\mathrm{cos}(u, t) = u \\cdot t / "
+                "(|u|\\,|t|)$, with $u$ the image embedding, $t$ a caption's embedding and $|u|^2 = u \\cdot u$. "
+                "In the working, $\\text{dot}_{\\text{ut}}$, $\\text{dot}_{\\text{uu}}$ and $\\text{dot}_{\\text{tt}}$ "
+                "stand for $u \\cdot t$, $u \\cdot u$ and $t \\cdot t$."
             ),
             Table(
                 ("class", "text embedding $t$", "$u \\cdot t$", "$t \\cdot t$"),
@@ -104,18 +111,31 @@ def solve(params):
                 },
             ),
             Text(
-                "A supervised classifier on the same features is a linear head trained with labelled images "
-                "of exactly these {classes} classes:",
-                {"classes": len(CLASSES)},
+                "A supervised classifier on the same features is a linear head, from $F_{\\text{in}}$ = {dim} "
+                "embedding features to $F_{\\text{out}}$ = {classes} classes, trained with labelled images of exactly "
+                "these classes:",
+                {"classes": len(CLASSES), "dim": len(image)},
             ),
             head,
             Text(
-                "The zero-shot classifier has the same form, a {classes}×{dim} weight matrix applied to the "
-                "image embedding, but its rows are the normalised text embeddings times the scale: nothing is "
-                "trained for the task. A new class costs one more prompt, not a new labelled dataset and "
-                "another round of training; in exchange, the head learned from labels usually fits its own "
-                "classes better when enough labelled images exist.",
+                "The zero-shot classifier has almost the same form: a {classes}×{dim} weight matrix, without "
+                "biases, applied to the normalised image embedding $u/|u|$, whose rows are the normalised text "
+                "embeddings $t_c/|t_c|$ times the scale. Nothing in it is trained for the task; the captions "
+                "write it.",
                 {"classes": len(CLASSES), "dim": len(image)},
+            ),
+            Text(
+                "Against supervised feature extraction. The approach of extracting features with a backbone "
+                "pretrained on a labelled dataset and training a linear head on them has a fixed label set: every "
+                "class needs its own labelled images, and a new class means new data and another round of "
+                "training. CLIP's classifier has an open vocabulary: a new class costs one more prompt. What the "
+                "prompts buy is roughly what a few labels buy: Radford et al. found zero-shot CLIP about as "
+                "accurate, on average over many datasets, as a linear probe trained on its own features with four "
+                "labelled examples per class, and on ImageNet (their largest model) as accurate as a ResNet-50 trained with all 1.28 "
+                "million labels. With many labels, the supervised head on the same features fits its own classes "
+                "better. And zero-shot transfer is only as good as the web's captions: it is weak where they say "
+                "little, in specialised domains such as medical or satellite images, fine-grained categories and "
+                "counting, where labelled examples and a trained head still win."
             ),
         ),
         answers={
@@ -126,7 +146,9 @@ def solve(params):
         conclusion=Text(
             f"The image is classified as {CLASSES[best]} with probability {{p}}; the cosines are "
             + ", ".join(f"{{cos_{name}}} for {name}" for name in CLASSES)
-            + ".",
+            + ". It needs no labelled image because contrastive training on 400 million image-text pairs put captions "
+            "and images in one space; a supervised head needs labels for a fixed set of classes, but fits them better "
+            "when labels are plentiful and in domains the web rarely captions.",
             {
                 "p": Rounded(probabilities[best], 4),
                 **{f"cos_{name}": Rounded(cosine.value, 4) for name, cosine in zip(CLASSES, cosines)},

@@ -22,6 +22,7 @@ from ._architectures import (
     sum_derivation,
     total_of,
 )
+from ._shared import GROUPS_NOTE
 
 # Weighted layers per block on the main path: the basic block has two convolutions, the bottleneck three.
 CONVS_PER_BLOCK = {"basic": 2, "bottleneck": 3}
@@ -32,16 +33,33 @@ def depth(n_stages, n_blocks, L_block):
     return 1 + n_stages * n_blocks * L_block + 1
 
 
-def network_working(params, block, expansion):
-    """Stem, stages, head and total of one CIFAR ResNet, and its counts."""
+def network_working(params, block, expansion, stem_worked=True):
+    """Stem, stages, head and total of one CIFAR ResNet, and its counts (the stem worked out once, then cited)."""
     stem_channels, classes, widths = params["stem_channels"], params["classes"], params["widths"]
     stages = resnet_stages(stem_channels, widths, (params["blocks_per_stage"],) * len(widths), expansion)
     features = stages[-1].out_channels
     counts = resnet_counts(Conv("3×3 stem", 3, 3, stem_channels), stages, block, features, classes)
+    stem = (
+        (
+            Text(
+                "Stem: a $K \\times K$ = 3×3 convolution from the $C_{\\text{in}}$ = 3 colour channels to "
+                "$C_{\\text{out}}$ = {stem} channels and its BatchNorm. " + GROUPS_NOTE,
+                {"stem": stem_channels},
+            ),
+            derive(conv_params, 3, stem_channels, 3, bias=False, lhs="P_stem"),
+            derive(batchnorm_params, stem_channels, lhs="P_bn_stem"),
+        )
+        if stem_worked
+        else (Text("The stem is the same as above: {stem} parameters.", {"stem": counts[0].total}),)
+    )
     blocks = (
-        derive(conv_params, 3, stem_channels, 3, bias=False, lhs="P_stem"),
-        derive(batchnorm_params, stem_channels, lhs="P_bn_stem"),
+        *stem,
         *(item for stage in stages for item in stage_working(stage, block)),
+        Text(
+            "Head: global average pooling and a fully connected layer from $F_{\\text{in}}$ = {features} features to "
+            "$F_{\\text{out}}$ = {classes} classes:",
+            {"features": features, "classes": classes},
+        ),
         derive(linear_params, features, classes, lhs="P_fc"),
         counts_table(counts),
         sum_derivation([count.total for count in counts], lhs=f"P_{block}"),
@@ -53,7 +71,7 @@ def solve(params):
     n, widths = params["blocks_per_stage"], params["widths"]
     expansion = params["expansion"]
     bottleneck_blocks, bottleneck_counts, _ = network_working(params, "bottleneck", expansion)
-    basic_blocks, basic_counts, basic_stages = network_working(params, "basic", 1)
+    basic_blocks, basic_counts, basic_stages = network_working(params, "basic", 1, stem_worked=False)
     bottleneck_depth = derive(depth, len(widths), n, CONVS_PER_BLOCK["bottleneck"], lhs="L_bottleneck", unit="layers")
     basic_depth = derive(depth, len(widths), n, CONVS_PER_BLOCK["basic"], lhs="L_basic", unit="layers")
     params_bottleneck, params_basic = total_of(bottleneck_counts, "total"), total_of(basic_counts, "total")
@@ -83,6 +101,11 @@ def solve(params):
             Text(CONV_BN_CONVENTION),
             Text("Bottleneck network (1×1, 3×3, 1×1 in every block):"),
             *bottleneck_blocks,
+            Text(
+                "Depth counts the weighted layers on the main path: the stem, $L_{\\text{block}}$ convolutions in "
+                "each of the $n_{\\text{blocks}}$ blocks of the $n_{\\text{stages}}$ stages, and the classifier "
+                "(projection shortcuts are not counted):"
+            ),
             bottleneck_depth,
             Text("The basic-block network of the same widths (two 3×3 convolutions per block, no expansion):"),
             *basic_blocks,

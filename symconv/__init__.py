@@ -53,6 +53,7 @@ _API: dict[str, str] = {
     "start_growth": "symconv.formulas.receptive_field:start_growth",
     # whole networks
     "analyze": "symconv.networks.analyze:analyze",
+    "from_torch": "symconv.networks.torch_bridge:from_torch",
     "nn": "symconv.networks.nn",
     "models": "symconv.networks.models",
     # exploration

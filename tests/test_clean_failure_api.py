@@ -44,6 +44,8 @@ VALID = {
     "embed_dim": 8,
     "elements": 10,
     "per_element": 2,
+    "kernel_elements": 9,
+    "output_elements": 25,
 }
 ARGUMENTS = [(name, parameter) for name, formula in FORMULAS.items() for parameter in formula.signature.parameters]
 FLAGS = [(name, parameter) for name, parameter in ARGUMENTS if isinstance(VALID[parameter], bool)]
@@ -144,6 +146,14 @@ def test_receptive_field_inputs_must_be_positive(value, which):
             symconv.jump_growth(value, 2)
         with raises_naming(which, value):
             symconv.start_growth(0, value, 1)
+
+
+@pytest.mark.parametrize("name, parameter", [(name, parameter) for name, parameter in NUMBERS if parameter.endswith("elements")])
+@settings(max_examples=10, deadline=None)
+@given(value=st.integers(max_value=0))
+def test_element_counts_are_positive(name, parameter, value):
+    with raises_naming(parameter, value):
+        FORMULAS[name](**{**valid_arguments(name), parameter: value})
 
 
 @settings(max_examples=40, deadline=None)

@@ -20,22 +20,9 @@ from symconv.teaching.exercises import load
 
 NUMBERS = sorted(load())
 FORMATS = ("text", "latex", "markdown", "json")
-# Exercises 18-34 are rewritten on the prose-b branch: the ones that still fail here are marked until it is
-# merged (then these sets go). Every other exercise is held to the check.
-MENTIONS_SYMPY_ELSEWHERE = {23}
-UNDEFINED_SYMBOLS_ELSEWHERE = {19, 20, 21, 22, 24, 26, 27, 28, 29, 30, 31, 32, 33, 34}
 
 
-def pending(numbers, elsewhere):
-    return [
-        pytest.param(number, marks=pytest.mark.xfail(reason="rewritten on the prose-b branch", strict=True))
-        if number in elsewhere
-        else number
-        for number in numbers
-    ]
-
-
-@pytest.mark.parametrize("number", pending(NUMBERS, MENTIONS_SYMPY_ELSEWHERE))
+@pytest.mark.parametrize("number", NUMBERS)
 def test_no_solution_mentions_sympy_in_any_format(number):
     solution = symconv.solve(number)
     for form in FORMATS:
@@ -102,7 +89,7 @@ def undefined_symbols(solution: Solution):
     return missing
 
 
-@pytest.mark.parametrize("number", pending(NUMBERS, UNDEFINED_SYMBOLS_ELSEWHERE))
+@pytest.mark.parametrize("number", NUMBERS)
 def test_every_symbol_of_a_general_formula_is_defined_by_its_exercise(number):
     assert undefined_symbols(symconv.solve(number)) == []
 

@@ -48,6 +48,18 @@ def torch_field(layers):
     return int(columns.max() - columns.min() + 1)
 
 
+def torch_strided_span(kernel_size, dilation, stride):
+    """Width of the input region, and the number of input pixels, one output of a dilated convolution touches
+    behind a stride-``stride`` layer (autograd)."""
+    size = dilation * (kernel_size - 1) * stride + 1
+    x = torch.zeros(1, 1, size, size, dtype=torch.float64, requires_grad=True)
+    y = F.conv2d(x, torch.ones(1, 1, 1, 1, dtype=torch.float64), stride=stride)
+    y = F.conv2d(y, torch.ones(1, 1, kernel_size, kernel_size, dtype=torch.float64), dilation=dilation)
+    y[0, 0, 0, 0].backward()
+    rows, columns = torch.nonzero(x.grad[0, 0], as_tuple=True)
+    return int(columns.max() - columns.min() + 1), len(rows)
+
+
 def torch_params(in_channels, out_channels, kernel_size, groups=1, bias=True):
     layer = torch.nn.Conv2d(in_channels, out_channels, kernel_size, groups=groups, bias=bias, device="meta")
     return sum(p.numel() for p in layer.parameters())
@@ -90,7 +102,12 @@ def truth(number, p):
             "params_single": lambda c: torch_params(c, c, field, bias=False),
         }
     if number == 28:
-        return {"receptive_field": torch_field([(p["kernel_size"], p["dilation"])])}
+        span, touched = torch_strided_span(p["kernel_size"], p["dilation"], p["output_stride"])
+        return {
+            "receptive_field": torch_field([(p["kernel_size"], p["dilation"])]),
+            "input_span": span,
+            "weighted_cells": touched,
+        }
     c_in, c_out, k, h, w = (p[name] for name in ("in_channels", "out_channels", "kernel_size", "out_h", "out_w"))
     if number == 9:
         return {"macs": torch_macs(c_in, c_out, k, h, w)}

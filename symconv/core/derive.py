@@ -132,16 +132,68 @@ def formula_tree(function: Callable[..., Any]) -> ast.expr:
 
 
 def _evaluation_steps(expression: ast.expr, namespace: Mapping[str, Any]) -> tuple[list[Step], Any]:
-    """One step per evaluation level (a level that changes nothing on paper is not written), and the value."""
-    steps = []
+    """One step per evaluation level, and the value.
+
+    Factors 1 and terms 0 left over by an evaluation are not written, and a level that then reads as
+    the line before or after it is folded away.
+    """
+    start, lines = expression, []
     while not is_value(expression):
         reduced = reduce_once(expression, namespace)
         if not _reads_the_same(expression, reduced):
-            steps.append(Step("evaluation", reduced))
+            lines.append(_WithoutIdentities().visit(copy.deepcopy(reduced)))
         expression = reduced
+    papers = [_paper(line) for line in [*lines, None]]
+    kept, before = [], _paper(start)
+    for index, line in enumerate(lines):
+        # a level that reads as the line before it or the one after it is folded away (never the result)
+        if papers[index] in (before, papers[index + 1]) and index < len(lines) - 1:
+            continue
+        kept.append(line)
+        before = papers[index]
+    steps = [Step("evaluation", line) for line in kept]
     if steps:
         steps[-1] = Step("result", steps[-1].expression)
     return steps, expression.value
+
+
+class _WithoutIdentities(ast.NodeTransformer):
+    """The tree with the operations that change no value on paper left out: 1·x, x·1, x + 0, 0 + x, x − 0, 0·x."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = ast.BinOp(left=self.visit(node.left), op=node.op, right=self.visit(node.right))
+        left, right = (child.value if isinstance(child, ast.Constant) else None for child in (node.left, node.right))
+        if isinstance(node.op, ast.Mult):
+            if _is(left, 0) or _is(right, 0):
+                return ast.Constant(value=0)
+            if _is(left, 1):
+                return node.right
+            if _is(right, 1):
+                return node.left
+        if isinstance(node.op, (ast.Add, ast.Sub)) and _is(right, 0):
+            return node.left
+        if isinstance(node.op, ast.Add) and _is(left, 0):
+            return node.right
+        return node
+
+
+def _is(value: Any, number: int) -> bool:
+    return isinstance(value, (int, Fraction)) and not isinstance(value, bool) and value == number
+
+
+def _paper(tree: ast.expr | None) -> str:
+    """What a line shows, as a comparable string: symbolic values unpacked into their own syntax."""
+    if tree is None:
+        return ""
+
+    class Unpack(ast.NodeTransformer):
+        def visit_Constant(self, node: ast.Constant) -> ast.AST:
+            return _python_tree(node.value) if is_symbolic(node.value) else node
+
+    try:
+        return ast.dump(Unpack().visit(copy.deepcopy(tree)))
+    except SyntaxError:
+        return ast.dump(tree)
 
 
 def _reads_the_same(before: ast.expr, after: ast.expr) -> bool:

@@ -28,12 +28,17 @@ def guarded(where: str, call: Callable[[], T]) -> T:
         return call()
     except SymconvError:
         raise
-    except RecursionError:
-        raise SymconvError(f"{where}: RecursionError: it calls itself without end") from None
-    except SystemExit as error:
-        raise SymconvError(f"{where}: called sys.exit({error.code!r})") from None
-    except Exception as error:
-        raise SymconvError(f"{where}: {one_line(f'{type(error).__name__}: {error}')}") from None
+    except (Exception, SystemExit) as error:
+        raise SymconvError(f"{where}: {describe(error)}") from None
+
+
+def describe(error: BaseException) -> str:
+    """What someone else's code raised, on one short line."""
+    if isinstance(error, RecursionError):
+        return "RecursionError: it calls itself without end"
+    if isinstance(error, SystemExit):
+        return f"called sys.exit({error.code!r})"
+    return one_line(f"{type(error).__name__}: {error}")
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -34,6 +34,30 @@ def fill_prose(template: str, values: Mapping[str, Any], in_math: Callable[[Any]
     return "$".join(fill(segment, values, in_math if index % 2 else in_text) for index, segment in enumerate(segments))
 
 
+def prose_value(value: Any) -> str:
+    """A value as a sentence reads it: 16,384; a sequence as words, "8, 14 and 20"; its items as tuples.
+
+    Items of a sequence are coordinates or rows, written (10, 10, 40, 40) with spaces that do not break.
+    """
+    if isinstance(value, (list, tuple)):
+        items = [_item(item) for item in value]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return _item(value)
+
+
+def math_value(value: Any) -> str:
+    """A value inside inline mathematics: a sequence is a vector, (1, 2, 2, 0); digits grouped as 16{,}384."""
+    return _item(value).replace(",", "{,}").replace("{,}\u00a0", ", ") if not isinstance(value, str) else value
+
+
+def _item(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "(" + ",\u00a0".join(_item(item) for item in value) + ")"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Rounded:
     """An exact value to be shown rounded to ``digits`` decimals (231.2 for 231211008/10**6).

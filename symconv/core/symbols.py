@@ -45,6 +45,8 @@ NOTATION: dict[str, Notation] = {
     "num_features": Notation("C", "C"),
     "out_h": Notation(r"H_{\text{out}}", "H_out"),
     "out_w": Notation(r"W_{\text{out}}", "W_out"),
+    "kernel_elements": Notation(r"K_{\text{el}}", "K_el"),
+    "output_elements": Notation(r"N_{\text{el}}", "N_el"),
     # receptive-field recurrences (Araujo et al.)
     "receptive_field_in": Notation("r_{l-1}", "r_(l-1)"),
     "jump_in": Notation("j_{l-1}", "j_(l-1)"),
@@ -80,28 +82,81 @@ NOTATION: dict[str, Notation] = {
 }
 
 
+# The order a reader expects the factors of a product in: batch, channels, kernel, spatial sizes
+# (N·C_in·C_out·K²·H·W). Symbols not listed keep sympy's order, in front of these.
+READING_ORDER: tuple[str, ...] = (
+    "N",
+    "C",
+    "C_in",
+    "C_out",
+    "in_channels",
+    "out_channels",
+    "num_features",
+    "R",
+    "G",
+    "groups",
+    "K",
+    "kernel_size",
+    "n",
+    "H",
+    "W",
+    "out_h",
+    "out_w",
+    "H_out",
+    "W_out",
+)
+_READING_RANK = {name: rank for rank, name in enumerate(READING_ORDER, start=1)}
+
+
+def reading_rank(name: str) -> int:
+    """Where a symbol stands in a product (see READING_ORDER); 0 for a symbol the order does not list."""
+    return _READING_RANK.get(name, 0)
+
+
 _INDEXED = re.compile(r"^([A-Za-z])\[([^\]]+)\]$")
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def notation(name: str) -> Notation:
     """The notation of ``name``; an unknown name is written as itself (upright when longer than one letter).
 
-    ``Y[0,0]`` is an indexed entry, written Y_{0,0}.
+    ``Y[0,0]`` is an indexed entry, written Y_{0,0}; ``x_00`` is x₀₀ in text; the parts after the
+    first underscore are one subscript (``P_fc_weights`` is P with the subscript "fc, weights"), so no
+    underscore is ever printed.
     """
     found = NOTATION.get(name)
     if found is not None:
         return found
     indexed = _INDEXED.match(name)
+    if indexed and indexed.group(2).replace(",", "").isdigit():
+        return _subscripted(indexed.group(1), indexed.group(2).split(","))
     if indexed:
         return Notation(f"{indexed.group(1)}_{{{indexed.group(2)}}}", name)
     if len(name) == 1:
         return Notation(name, name)
     head, _, tail = name.partition("_")
     if tail and head:
-        written = head if len(head) == 1 else rf"\text{{{head}}}"
-        index = tail.replace("_", ",") if tail.replace("_", "").isdigit() else rf"\text{{{_escape(tail)}}}"
-        return Notation(f"{written}_{{{index}}}", name)
+        return _subscripted(head, tail.split("_"))
     return Notation(rf"\text{{{_escape(name)}}}", name)
+
+
+_SIZE = re.compile(r"^(\d+)x(\d+)$")
+
+
+def _subscripted(head: str, parts: list[str]) -> Notation:
+    """``head`` with the subscript ``parts``: digits, sizes (3x3 is 3×3) and single letters in math, words upright."""
+    written = head if len(head) == 1 else rf"\text{{{_escape(head)}}}"
+    size = _SIZE.match(parts[0]) if len(parts) == 1 else None
+    if size:
+        return Notation(rf"{written}_{{{size.group(1)} \times {size.group(2)}}}", f"{head}_{size.group(1)}×{size.group(2)}")
+    if all(part.isdigit() for part in parts):
+        digits = ",".join(parts)
+        return Notation(f"{written}_{{{digits}}}", head + digits.translate(_SUBSCRIPT_DIGITS))
+    if len(parts) == 1 and len(parts[0]) == 1:
+        return Notation(f"{written}_{{{parts[0]}}}", f"{head}_{parts[0]}")
+    words = ", ".join(parts)
+    text = f"{head}_{parts[0]}" if len(parts) == 1 else f"{head}_({words})"
+    return Notation(rf"{written}_{{\text{{{_escape(words)}}}}}", text)
 
 
 def _escape(name: str) -> str:

@@ -64,7 +64,8 @@ def _check_kernel(values: Mapping[str, Any]) -> None:
 
 
 def _check_conv_counts(values: Mapping[str, Any]) -> None:
-    require_at_least(1, values, *(name for name in ("in_channels", "out_channels", "kernel_size", "groups") if name in values))
+    counts = ("in_channels", "out_channels", "kernel_size", "kernel_elements", "output_elements", "groups")
+    require_at_least(1, values, *(name for name in counts if name in values))
     groups = values.get("groups", 1)
     for channels in ("in_channels", "out_channels"):
         # Named first: mypy cannot infer a lambda with a default argument in place of a one-argument callable.
@@ -194,3 +195,15 @@ def embedding_params(tokens, embed_dim):
 def elementwise_macs(elements, per_element):
     """A charge per tensor element, as fvcore counts normalisation and adaptive pooling."""
     return per_element * elements
+
+
+@formula("params", "parameters", check=_check_conv_counts)
+def kernel_params(in_channels, out_channels, kernel_elements, groups=1, bias=True):
+    """Learnable parameters of a convolution of any kernel shape (kernel_elements taps per channel pair)."""
+    return out_channels * (in_channels // groups) * kernel_elements + (out_channels if bias else 0)
+
+
+@formula("macs", "MACs", check=_check_conv_counts)
+def kernel_macs(in_channels, out_channels, kernel_elements, output_elements, groups=1):
+    """Multiply-accumulates of a convolution of any kernel shape and dimension: one per weight per output position."""
+    return output_elements * kernel_elements * (in_channels // groups) * out_channels

@@ -45,13 +45,14 @@ CONVENTION_NOTES: dict[str, str] = {
     "macs": (
         "Convention macs: one multiply-accumulate counts 1; convolution, linear and attention products "
         "are counted, biases, normalisation, activations, pooling and additions are not (torchvision's "
-        "published figures). FLOPs are twice the MACs."
+        "published figures). FLOPs are twice the MACs. Parameters are the learned weights, each counted once; "
+        "buffers such as batch norm's running statistics are not parameters."
     ),
     "fvcore": (
         "Convention fvcore (FlopCountAnalysis, one flop per multiply-accumulate): the MACs of convolution, "
         "linear and attention products, plus 2 per output element of batch norm, 5 per element of layer "
         "and group norm, 1 per input element of adaptive average pooling; activations, max pooling and "
-        "additions count 0."
+        "additions count 0. Parameters are the learned weights, each counted once; buffers are not parameters."
     ),
 }
 
@@ -87,6 +88,12 @@ class Report:
     layers: tuple[Row, ...]
     input_shape: tuple[Any, ...]
     convention: str = "macs"
+    # Conditions on the symbols (sympy relations) under which the network runs and the formulas hold.
+    valid_when: tuple[Any, ...] = ()
+    # Operators met but not counted, as (name, number of calls): never silently zero.
+    not_counted: tuple[tuple[str, int], ...] = ()
+    # Where the receptive field stops (a global operation) and where joined paths are centred differently.
+    field_notes: tuple[str, ...] = ()
 
     @cached_property
     def symbols(self) -> tuple[Any, ...]:
@@ -116,6 +123,9 @@ class Report:
             tuple(map(row, self.layers)),
             values(self.input_shape),
             self.convention,
+            self.valid_when,
+            self.not_counted,
+            self.field_notes,
         )
 
     def subs(self, **sizes: Any) -> "Report":
@@ -127,6 +137,7 @@ class Report:
         sizes = {name: _size_value(name, value) for name, value in sizes.items()}
         if not by_name:
             return self
+        _check_conditions(self.valid_when, {by_name[name]: value for name, value in sizes.items()})
         if set(sizes) == set(by_name) and all(isinstance(value, int) for value in sizes.values()):
             evaluated = self._evaluator(*(sizes[name] for name in by_name))
         else:
@@ -174,6 +185,16 @@ def _size_value(name: str, value: Any) -> Any:
     if value < 1:
         raise invalid(name, value, "must be at least 1")
     return int(value)
+
+
+def _check_conditions(conditions: tuple[Any, ...], mapping: Mapping[Any, Any]) -> None:
+    """Sizes outside the conditions a report holds under are an error naming the condition broken."""
+    for condition in conditions:
+        if condition.xreplace(mapping) == False:  # noqa: E712 - sympy's false is not the object False
+            at = ", ".join(f"{symbol}={value}" for symbol, value in mapping.items())
+            from symconv.networks.table import condition_text
+
+            raise SymconvError(f"{at}: outside the sizes this report holds for; it needs {condition_text(condition)}")
 
 
 def _check_sizes(report: Report, sizes: Mapping[str, Any]) -> None:
@@ -263,8 +284,14 @@ def analyze(net: Layer, input_shape: tuple[Any, ...], convention: str = "macs") 
     shape = tuple(size("input_shape", entry) for entry in input_shape)
     walk = Walk(CONVENTIONS[convention])
     output = walk.visit(net, "", Signal(shape, Field.input() if len(shape) == 3 else None))
-    field = (1, 1) if len(shape) == 3 else None
-    rows = tuple(walk.rows)
+    return assemble(tuple(walk.rows), shape, output.shape, convention)
+
+
+def assemble(
+    rows: tuple[Row, ...], input_shape: tuple[Any, ...], output_shape: tuple[Any, ...], convention: str, **extra: Any
+) -> Report:
+    """The report of a list of rows: totals, MACs by kind, the last receptive field with spatial extent."""
+    field = (1, 1) if len(input_shape) == 3 else None
     by_kind: dict[str, list[Any]] = {}
     for row in rows:
         if not (isinstance(row.macs, int) and row.macs == 0):
@@ -276,12 +303,13 @@ def analyze(net: Layer, input_shape: tuple[Any, ...], convention: str = "macs") 
         params=total([row.params for row in rows]),
         macs=total([row.macs for row in rows]),
         macs_by_op={kind: total(values) for kind, values in by_kind.items()},
-        output_shape=output.shape,
+        output_shape=output_shape,
         receptive_field=None if field is None else field[0],
         jump=None if field is None else field[1],
         layers=rows,
-        input_shape=shape,
+        input_shape=input_shape,
         convention=convention,
+        **extra,
     )
 
 
@@ -344,6 +372,15 @@ def json_value(value: Any) -> Any:
 
 def report_object(report: Report) -> dict[str, Any]:
     fields = ("path", "kind", "output_shape", "params", "macs", "receptive_field", "jump")
+    extra: dict[str, Any] = {}
+    if report.valid_when:  # conditions exist only on symbolic reports, where the text renderer is loaded anyway
+        from symconv.networks.table import condition_text
+
+        extra["valid_when"] = [condition_text(condition) for condition in report.valid_when]
+    if report.not_counted:
+        extra["not_counted"] = dict(report.not_counted)
+    if report.field_notes:
+        extra["field_notes"] = list(report.field_notes)
     return {
         "convention": report.convention,
         "input_shape": json_value(report.input_shape),
@@ -354,6 +391,7 @@ def report_object(report: Report) -> dict[str, Any]:
         "receptive_field": json_value(report.receptive_field),
         "jump": json_value(report.jump),
         "layers": [{name: json_value(getattr(row, name)) for name in fields} for row in report.layers],
+        **extra,
     }
 
 
@@ -374,7 +412,7 @@ def report_derivations(report: Report) -> tuple[Any, ...]:
     """The working behind the totals: per-kind totals, each kind's MACs as count × layer value, the sums."""
     from symconv.core.derive import derive_expression, weighted_sum  # the working is built only when asked for
     from symconv.core.solution import Table, Text
-    from symconv.networks.table import shape_cell
+    from symconv.networks.table import condition_text, shape_cell
 
     kinds: dict[str, dict[str, Any]] = {}
     for row in report.layers:
@@ -403,6 +441,13 @@ def report_derivations(report: Report) -> tuple[Any, ...]:
         if sum(nonzero.values()) > 1:  # a kind with one counted layer needs no assembly
             blocks.append(Text(f"{kind} layers, grouped by their MACs (number of layers × MACs of one):"))
             blocks.append(derive_expression(weighted_sum(nonzero.values(), nonzero.keys()), lhs=f"MACs_{kind}", unit="MACs"))
+    if report.not_counted:
+        listed = ", ".join(f"{name} ×{count}" for name, count in report.not_counted)
+        blocks.append(Text(f"Not counted (operators without a formula here, so without MACs): {listed}."))
+    for note in report.field_notes:
+        blocks.append(Text(f"Receptive field: {note}."))
+    if report.valid_when:
+        blocks.append(Text(f"These formulas hold when {', '.join(map(condition_text, report.valid_when))}."))
     params = [values[1] for values in counted.values() if not (isinstance(values[1], int) and values[1] == 0)]
     macs = list(report.macs_by_op.values())
     blocks.append(Text("The totals are the sums over the kinds:"))

@@ -57,6 +57,11 @@ def format_table(report: Any) -> str:
         macs,
         ("receptive field", f"{cell(report.receptive_field) or '-'} (r), effective stride {cell(report.jump) or '-'} (j)"),
     ]
+    summary += [("", note) for note in report.field_notes]
+    if report.valid_when:
+        summary.append(("valid when", ", ".join(map(condition_text, report.valid_when))))
+    if report.not_counted:
+        summary.append(("not counted", ", ".join(f"{name} ×{count}" for name, count in report.not_counted)))
     label = max(len(name) for name, _ in summary)
     if label + 2 + len(macs[1]) > TABLE_WIDTH:  # symbolic totals: one operator type per line
         summary[2:3] = [(macs[0], cell(report.macs)), *by_op]
@@ -116,3 +121,22 @@ def _split_at(text: str, separators: tuple[str, ...], room: int) -> list[str]:
 def shape_cell(shape: tuple[Any, ...]) -> str:
     """A shape as C×H×W, each closed form in brackets."""
     return "×".join(f"({value_text(entry)})" if is_sympy(entry) and not entry.is_Atom else value_text(entry) for entry in shape)
+
+
+def condition_text(condition: Any) -> str:
+    """A condition as text: H ≥ 32, H mod 2 = 0."""
+    relations = {
+        "Equality": "=",
+        "Unequality": "≠",
+        "GreaterThan": "≥",
+        "StrictGreaterThan": ">",
+        "LessThan": "≤",
+        "StrictLessThan": "<",
+    }
+    relation = relations.get(type(condition).__name__)
+    if relation is None:
+        return str(condition)
+    left, right = condition.lhs, condition.rhs
+    if type(left).__name__ == "Mod":
+        return f"{value_text(left.args[0])} mod {value_text(left.args[1])} {relation} {value_text(right)}"
+    return f"{value_text(left)} {relation} {value_text(right)}"

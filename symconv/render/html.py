@@ -47,7 +47,7 @@ class HtmlWriter:
 
     def equation(self, equation: Equation) -> str:
         return self.display_math(
-            f"{latex.latex_name(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)}"
+            f"{latex.label_latex(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)}"
         )
 
     def figure(self, figure: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -10,14 +11,19 @@ from latexify.codegen import ExpressionCodegen, expression_rules
 
 from symconv.core.derive import Derivation
 from symconv.core.formula import Formula
+from symconv.core.labels import GRADIENT, PARTIAL, parse_label
 from symconv.core.solution import Rounded
 from symconv.core.symbols import latex_name
 from symconv.core.values import is_array, is_sympy
 from symconv.render.rules import (
     FUNCTION_NAMES,
+    common_factor,
     decimal_approximation,
     implicit_product,
+    in_reading_order,
+    reading_name,
 )
+from symconv.render.scripts import script_runs
 
 
 class WorkingCodegen(ExpressionCodegen):
@@ -68,6 +74,40 @@ class WorkingCodegen(ExpressionCodegen):
 
 
 _CODEGEN = WorkingCodegen()
+
+
+class LabelCodegen(WorkingCodegen):
+    """The codegen of labels: partial derivatives, operators set upright, words as text."""
+
+    def visit_Call(self, node: ast.Call) -> str:
+        arguments = [self.visit(argument) for argument in node.args]
+        if isinstance(node.func, ast.Name) and node.func.id == PARTIAL:
+            return rf"\frac{{\partial {arguments[0]}}}{{\partial {arguments[1]}}}"
+        if isinstance(node.func, ast.Name) and node.func.id == GRADIENT:
+            return rf"\nabla_{{{arguments[1]}}} {arguments[0]}"
+        if isinstance(node.func, ast.Call):  # a derivative evaluated at a point
+            return rf"\left. {self.visit(node.func)} \right|_{{{', '.join(arguments)}}}"
+        if isinstance(node.func, ast.Name) and node.func.id not in FUNCTION_NAMES:
+            inside = ", ".join(arguments)
+            # \left( after an operator name adds a space; plain brackets unless a fraction needs tall ones
+            brackets = (r"\mathopen{}\left( ", r" \right)") if r"\frac" in inside else ("(", ")")
+            # a one-letter function, F(x), is a symbol in italic; a word, rot180 or BN, an operator set upright
+            name = latex_name(node.func.id) if len(node.func.id) == 1 else rf"\operatorname{{{escape_text(node.func.id)}}}"
+            return f"{name}{brackets[0]}{inside}{brackets[1]}"
+        return super().visit_Call(node)
+
+    def visit_Constant(self, node: ast.Constant) -> str:
+        return rf"\text{{{escape_text(node.value)}}}" if isinstance(node.value, str) else super().visit_Constant(node)
+
+
+_LABEL_CODEGEN = LabelCodegen()
+
+
+def label_latex(label: str) -> str:
+    """A label in the label syntax (``∂L/∂K - rot180(∂L/∂Q)``, ``P_fc_weights``) as LaTeX."""
+    parsed = parse_label(label)
+    remark = rf"\ \text{{({escape_text(parsed.remark)})}}" if parsed.remark else ""
+    return _LABEL_CODEGEN.visit(parsed.tree) + remark
 
 
 def expression_latex(node: ast.expr) -> str:
@@ -121,7 +161,7 @@ def value_latex(value: Any) -> str:
         return integer_latex(value)
     if isinstance(value, Fraction):
         sign = "-" if value < 0 else ""
-        return rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+        return rf"{sign}\frac{{{integer_latex(abs(value.numerator))}}}{{{integer_latex(value.denominator)}}}"
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, Rounded):
@@ -134,15 +174,23 @@ def value_latex(value: Any) -> str:
 
 
 def matrix_latex(rows: Any) -> str:
+    """A matrix with a shared fraction pulled out in front, its fractions at display size."""
     rows = rows.tolist() if is_array(rows) else rows
     if rows and not isinstance(rows[0], (list, tuple)):
         rows = [rows]
-    body = r" \\ ".join(" & ".join(value_latex(entry) for entry in row) for row in rows)
-    return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
+    factor, rows = common_factor([list(row) for row in rows])
+    cells = [[value_latex(entry) for entry in row] for row in rows]
+    fractions = any(r"\frac" in cell for row in cells for cell in row)
+    if fractions:  # a fraction in a matrix is set small by default; give it the size and room of a display
+        cells = [[cell.replace(r"\frac", r"\dfrac") for cell in row] for row in cells]
+    spacing = r"\\[0.6ex] " if fractions else r" \\ "
+    body = spacing.join(" & ".join(row) for row in cells)
+    front = "" if factor == 1 else value_latex(factor) + " "
+    return rf"{front}\begin{{pmatrix}} {body} \end{{pmatrix}}"
 
 
 def sympy_latex(expression: Any) -> str:
-    return _sympy_printer().doprint(expression)
+    return _sympy_printer().doprint(in_reading_order(expression))
 
 
 _PRINTER = None
@@ -156,7 +204,15 @@ def _sympy_printer():
 
         class NotationPrinter(LatexPrinter):
             def _print_Symbol(self, symbol, style="plain"):
-                return latex_name(symbol.name)
+                return latex_name(reading_name(symbol.name))
+
+            # Integers of five or more digits grouped by thousands, as everywhere else.
+            def _print_Integer(self, number):
+                return integer_latex(int(number))
+
+            def _print_Rational(self, number):
+                text = super()._print_Rational(number)
+                return re.sub(r"\d{5,}", lambda digits: integer_latex(int(digits.group())), text)
 
         _PRINTER = NotationPrinter()
     return _PRINTER
@@ -216,7 +272,7 @@ def render_derivation(derivation: Derivation) -> str:
     """The derivation as an ``align*`` environment, one step a line, reasons on the right."""
     lines = []
     for index, step in enumerate(derivation.steps):
-        head = latex_name(derivation.lhs) if index == 0 else ""
+        head = label_latex(derivation.lhs) if index == 0 else ""
         pieces = broken_sum(step.expression)
         if index == len(derivation.steps) - 1:
             approximation = decimal_approximation(derivation.value)
@@ -252,12 +308,22 @@ _TEXT_ESCAPES = {
     "⌈": r"\(\lceil\)",
     "⌉": r"\(\rceil\)",
     "²": r"\(^2\)",
+    "\u00a0": "~",
 }
 
 
+_STRAIGHT_QUOTE = re.compile(r'"([^"]*)"')
+
+
 def escape_text(text: str) -> str:
-    """Plain prose to LaTeX: specials escaped, the few Unicode math signs set in math mode."""
-    return "".join(_TEXT_ESCAPES.get(character, character) for character in text)
+    """Plain prose to LaTeX: specials escaped, the few Unicode math signs set in math mode, "quotes" curly,
+    and a run of Greek, Cyrillic, Arabic or CJK letters (a student's name) set in a font that draws it."""
+    text = _STRAIGHT_QUOTE.sub("\u201c\\1\u201d", text)
+    return "".join(
+        (font % escaped if font else escaped)
+        for font, run in script_runs(text)
+        for escaped in ["".join(_TEXT_ESCAPES.get(character, character) for character in run)]
+    )
 
 
 def prose_latex(text: str) -> str:

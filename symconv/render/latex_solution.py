@@ -6,27 +6,35 @@ from typing import Any, Callable
 
 from symconv.core.derive import Derivation
 from symconv.core.solution import Equation, Solution, Table, Text, fill_prose
-from symconv.core.symbols import latex_name
-from symconv.render.latex import escape_text, prose_latex, render_derivation, render_note, unit_latex, value_latex
-from symconv.render.rules import word_columns
+from symconv.render.latex import escape_text, label_latex, prose_latex, render_derivation, render_note, unit_latex, value_latex
+from symconv.render.rules import uniform_columns, word_columns
+from symconv.render.scripts import LUATEX_FONTS, PDFTEX_FONTS
 from symconv.render.tikz import FIGURE_RENDERERS
 
 
 def render_table(table: Table) -> str:
+    """A table with one number format per column; fractions at display size, with room between rows."""
     columns = "".join("l" if words else "r" for words in word_columns(table))
     header = " & ".join(prose_latex(cell) for cell in table.header)
-    body = " \\\\\n".join(
-        " & ".join(prose_latex(cell) if isinstance(cell, str) else f"${value_latex(cell)}$" for cell in row) for row in table.rows
-    )
+    rows = [
+        [prose_latex(cell) if isinstance(cell, str) else f"${value_latex(cell)}$" for cell in row]
+        for row in uniform_columns(table)
+    ]
+    fractions = any(r"\frac" in cell for row in rows for cell in row)
+    if fractions:
+        rows = [[cell.replace(r"\frac", r"\dfrac") for cell in row] for row in rows]
+    body = " \\\\\n".join(" & ".join(row) for row in rows)
     caption = f"{prose_latex(table.caption)}\\\\[0.5ex]\n" if table.caption else ""
+    stretch = "\\renewcommand{\\arraystretch}{2.2}\n" if fractions else ""
     return (
-        f"\\begin{{center}}\n{caption}\\begin{{tabular}}{{{columns}}}\n\\hline\n{header} \\\\\n\\hline\n"
+        f"\\begin{{center}}\n{stretch}{caption}\\begin{{tabular}}{{{columns}}}\n\\hline\n{header} \\\\\n\\hline\n"
         f"{body} \\\\\n\\hline\n\\end{{tabular}}\n\\end{{center}}"
     )
 
 
 def render_equation(equation: Equation) -> str:
-    return f"\\[ {latex_name(equation.lhs)} = {value_latex(equation.value)}{unit_latex(equation.unit)} \\]"
+    """A displayed value; \\fitdisplay sets it whole, scaled down only when wider than the line."""
+    return f"\\[ \\fitdisplay{{{label_latex(equation.lhs)} = {value_latex(equation.value)}{unit_latex(equation.unit)}}} \\]"
 
 
 def render_text(text: Text) -> str:
@@ -56,6 +64,10 @@ def render_block(block) -> str:
     return FIGURE_RENDERERS[type(block)](block)
 
 
+def _opens_with_display(block) -> bool:
+    return isinstance(block, Equation) or (isinstance(block, Derivation) and not block.note)
+
+
 def render_solution(solution: Solution) -> str:
     """A LaTeX fragment: the question restated, the working, the answer boxed."""
     parts = [
@@ -63,18 +75,32 @@ def render_solution(solution: Solution) -> str:
         f"\\paragraph{{Question.}} {prose_latex(solution.question)}",
         "\\paragraph{Solution.}",
     ]
-    parts += [render_block(block) for block in solution.blocks]
+    for block in solution.blocks:
+        # A display continues the paragraph before it: a blank line there would add an empty line of space.
+        if _opens_with_display(block) and len(parts) > 3:
+            parts[-1] += "\n" + render_block(block)
+        else:
+            parts.append(render_block(block))
     if solution.conclusion.content:
         answer = render_text(solution.conclusion)
         parts.append(f"\\begin{{center}}\\fbox{{\\parbox{{0.9\\linewidth}}{{\\textbf{{Answer.}} {answer}}}}}\\end{{center}}")
     return "\n\n".join(parts) + "\n"
 
 
-PREAMBLE = r"""\documentclass[11pt]{article}
+# LuaLaTeX sets names in any script (symconv.render.scripts); pdfLaTeX still compiles a Latin-only document.
+PREAMBLE = (
+    r"""\documentclass[11pt]{article}
 \ifdefined\pdftrailerid\pdftrailerid{}\fi
-\usepackage[T1]{fontenc}
-\usepackage[utf8]{inputenc}
-\usepackage{lmodern}
+\usepackage{iftex}
+\ifLuaTeX
+"""
+    + LUATEX_FONTS
+    + r"""
+\else
+"""
+    + PDFTEX_FONTS
+    + r"""
+\fi
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2.4cm]{geometry}
 \usepackage{graphicx}
@@ -82,7 +108,14 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6ex}
+% Tuples and sizes do not break; a paragraph may stretch a little more instead of running into the margin.
+\setlength{\emergencystretch}{2em}
+% A display wider than the line is scaled to fit it, never split.
+\newsavebox{\displaybox}
+\newcommand{\fitdisplay}[1]{\sbox{\displaybox}{$\displaystyle #1$}%
+  \ifdim\wd\displaybox>\linewidth\resizebox{\linewidth}{!}{\usebox{\displaybox}}\else\usebox{\displaybox}\fi}
 """
+)
 
 
 def document(title: str, body: str) -> str:

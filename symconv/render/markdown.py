@@ -33,7 +33,7 @@ def render_table(table: Table) -> str:
 
 
 def render_equation(equation: Equation) -> str:
-    return f"$$ {latex.latex_name(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)} $$"
+    return f"$$ {latex.label_latex(equation.lhs)} = {latex.value_latex(equation.value)}{latex.unit_latex(equation.unit)} $$"
 
 
 def render_text(text: Text) -> str:

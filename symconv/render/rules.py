@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import re
 from fractions import Fraction
 from typing import Any
 
-from symconv.core.symbols import latex_name
+from symconv.core.symbols import latex_name, reading_rank
 
 # Functions a formula may call, as they are written: minimum(a, b) is min(a, b).
 FUNCTION_NAMES: dict[str, str] = {"minimum": "min", "maximum": "max", "Min": "min", "Max": "max"}
@@ -67,11 +68,107 @@ def _is_letter(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and not latex_name(node.id).startswith("\\text")
 
 
+_RANKED = re.compile(r"^Rk\d\d_")
+
+
+def in_reading_order(expression: Any) -> Any:
+    """The expression with its symbols renamed so that sympy's own order of factors is the reader's.
+
+    sympy sorts the factors of a product by name (C·H·K·W); a name that starts with its rank in the
+    notation's reading order sorts as C·K·H·W. The value is the same; printers write the names back
+    with :func:`reading_name`.
+    """
+    symbols = [symbol for symbol in expression.free_symbols if symbol.is_Symbol]
+    if not any(reading_rank(symbol.name) for symbol in symbols):
+        return expression
+    import sympy
+
+    return expression.xreplace(
+        {symbol: sympy.Symbol(f"Rk{reading_rank(symbol.name):02d}_{symbol.name}", **symbol.assumptions0) for symbol in symbols}
+    )
+
+
+def reading_name(name: str) -> str:
+    """The symbol's own name, without the rank :func:`in_reading_order` gave it."""
+    return _RANKED.sub("", name)
+
+
 def decimal_approximation(value: Any) -> str | None:
     """Four significant digits of an exact fraction (1152/137 ≈ 8.409); None for whole numbers and symbols."""
     if isinstance(value, Fraction) and value.denominator != 1:
         return f"{float(value):.4g}"
     return None
+
+
+def common_factor(rows: list[list[Any]]) -> tuple[Any, list[list[Any]]]:
+    """A fraction every entry of a matrix shares, and the entries divided by it: ¼·(g₀₀ g₀₁ …).
+
+    Only a factor with a denominator is pulled out (that is what makes entries hard to read), and only
+    from a matrix with at least two non-zero entries; otherwise the factor is 1 and the rows unchanged.
+    """
+    from math import gcd, lcm
+
+    found = [_content(entry) for row in rows for entry in row if entry != 0]
+    contents = [content for content in found if content is not None]
+    if len(contents) < 2 or len(contents) < len(found):
+        return 1, rows
+    factor = Fraction(gcd(*(c.numerator for c in contents)), lcm(*(c.denominator for c in contents)))
+    if factor.denominator == 1:
+        return 1, rows
+    return factor, [[_divide(entry, factor) for entry in row] for row in rows]
+
+
+def _content(entry: Any) -> Fraction | None:
+    """The positive rational coefficient of an entry (g/4 + h/4 has 1/4); None for anything else."""
+    if isinstance(entry, (int, Fraction)) and not isinstance(entry, bool):
+        return abs(Fraction(entry))
+    if hasattr(entry, "as_content_primitive"):
+        content, _ = entry.as_content_primitive()
+        if content.is_Rational:
+            return abs(Fraction(int(content.p), int(content.q)))
+    return None
+
+
+def _divide(entry: Any, factor: Fraction) -> Any:
+    if isinstance(entry, (int, Fraction)):
+        quotient = Fraction(entry) / factor
+        return int(quotient) if quotient.denominator == 1 else quotient
+    import sympy
+
+    return sympy.expand(entry / sympy.Rational(factor.numerator, factor.denominator))
+
+
+def uniform_columns(table: Any) -> tuple[tuple[Any, ...], ...]:
+    """The table's rows with one number format per column.
+
+    Decimals (floats and rounded values) get the column's largest number of places (0.70 under 0.95);
+    integers are grouped by thousands from 1,000 when any integer of the column needs grouping
+    (1,024 under 16,384), and are left as they are otherwise.
+    """
+    from symconv.core.solution import Rounded
+
+    columns = list(zip(*table.rows)) if table.rows else []
+    formats = []
+    for column in columns:
+        places = [_places(cell) for cell in column if isinstance(cell, (float, Rounded))]
+        grouped = any(isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) >= 10_000 for cell in column)
+        formats.append((max(places) if places else None, grouped))
+
+    def formatted(cell: Any, places: int | None, grouped: bool) -> Any:
+        if places is not None and isinstance(cell, (float, Rounded)):
+            return Rounded(cell.value if isinstance(cell, Rounded) else cell, places)
+        if grouped and isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) >= 1000:
+            return Rounded(cell, 0)
+        return cell
+
+    return tuple(tuple(formatted(cell, *formats[index]) for index, cell in enumerate(row)) for row in table.rows)
+
+
+def _places(cell: Any) -> int:
+    if isinstance(cell, float):
+        written = repr(cell)
+        return len(written.partition(".")[2]) if "e" not in written else 4
+    return cell.digits
 
 
 def word_columns(table: Any) -> list[bool]:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from symconv.core.derive import Derivation
+from symconv.core.labels import GRADIENT, PARTIAL, parse_label
 from symconv.core.solution import (
     Bars,
     Equation,
@@ -27,9 +28,13 @@ from symconv.render.rules import (
     BRACKETS,
     FUNCTION_NAMES,
     PRECEDENCE,
+    common_factor,
     decimal_approximation,
     implicit_product,
+    in_reading_order,
     precedence,
+    reading_name,
+    uniform_columns,
     word_columns,
 )
 
@@ -160,7 +165,7 @@ def _sympy_source(value: Any) -> str:
 
     sympy keeps ⌊(H − 1)/2⌋ as floor(H/2 - 1/2); a reader writes the quotient whole, as the formulas do.
     """
-    return _quotient_printer().doprint(value)
+    return _quotient_printer().doprint(in_reading_order(value))
 
 
 @lru_cache(maxsize=1)
@@ -169,6 +174,9 @@ def _quotient_printer() -> Any:
     from sympy.printing.str import StrPrinter
 
     class QuotientPrinter(StrPrinter):
+        def _print_Symbol(self, expression: Any) -> str:
+            return reading_name(expression.name)
+
         def _print_floor(self, expression: Any) -> str:
             return self._rounded("floor", expression.args[0])
 
@@ -188,12 +196,44 @@ def matrix_text(rows: Any) -> str:
     rows = rows.tolist() if is_array(rows) else rows
     if rows and not isinstance(rows[0], (list, tuple)):
         return "[" + ", ".join(value_text(entry) for entry in rows) + "]"
+    factor, rows = common_factor([list(row) for row in rows])
     cells = [[value_text(entry) for entry in row] for row in rows]
     width = max(len(cell) for row in cells for cell in row)
-    return "\n".join("[ " + "  ".join(cell.rjust(width) for cell in row) + " ]" for row in cells)
+    lines = ["[ " + "  ".join(cell.rjust(width) for cell in row) + " ]" for row in cells]
+    if factor == 1:
+        return "\n".join(lines)
+    front = f"{value_text(factor)} · "
+    return "\n".join((front if index == 0 else " " * len(front)) + line for index, line in enumerate(lines))
 
 
 _PRINTER = TextPrinter()
+
+
+class LabelPrinter(TextPrinter):
+    """The printer of labels: ∂L/∂K, operators by name, words as they are."""
+
+    def _print_Call(self, node: ast.Call) -> str:
+        arguments = ", ".join(self.doprint(argument) for argument in node.args)
+        if isinstance(node.func, ast.Name) and node.func.id == PARTIAL:
+            top, bottom = (self._operand(argument, ATOM) for argument in node.args)
+            return f"∂{top}/∂{bottom}"
+        if isinstance(node.func, ast.Name) and node.func.id == GRADIENT:
+            return f"∇_{self.doprint(node.args[1])} {self._operand(node.args[0], ATOM)}"
+        if isinstance(node.func, ast.Call):  # a derivative evaluated at a point
+            return f"{self.doprint(node.func)}({arguments})"
+        return super()._print_Call(node)
+
+    def _print_Constant(self, node: ast.Constant) -> str:
+        return node.value if isinstance(node.value, str) else super()._print_Constant(node)
+
+
+_LABEL_PRINTER = LabelPrinter()
+
+
+def label_text(label: str) -> str:
+    """A label in the label syntax as Unicode text: ∂L/∂K − rot180(∂L/∂Q), x₀₀."""
+    parsed = parse_label(label)
+    return _LABEL_PRINTER.doprint(parsed.tree) + (f" ({parsed.remark})" if parsed.remark else "")
 
 
 def expression_text(node: ast.expr) -> str:
@@ -204,7 +244,7 @@ def expression_text(node: ast.expr) -> str:
 
 def render_derivation(derivation: Derivation) -> str:
     """The note in brackets, then ``N_out = …`` and ``      = …`` lines; the result grouped, with its unit."""
-    head = text_name(derivation.lhs)
+    head = label_text(derivation.lhs)
     indent = " " * len(head)
     lines = [f"({strip_math(derivation.note)})"] if derivation.note else []
     for index, step in enumerate(derivation.steps):
@@ -228,7 +268,8 @@ def render_derivation(derivation: Derivation) -> str:
 def render_table(table: Table) -> str:
     cells = [[strip_math(cell) for cell in table.header]]
     cells += [
-        [strip_math(cell) if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row] for row in table.rows
+        [strip_math(cell) if isinstance(cell, str) else value_text(cell, grouped=True) for cell in row]
+        for row in uniform_columns(table)
     ]
     widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
     words = word_columns(table)
@@ -244,18 +285,55 @@ def render_table(table: Table) -> str:
 
 def render_equation(equation: Equation) -> str:
     body = value_text(equation.value, grouped=True) + (f" {equation.unit}" if equation.unit else "")
-    head = text_name(equation.lhs)
+    head = label_text(equation.lhs)
     if "\n" in body:
         return f"{head} =\n{body}"
     return f"{head} = {body}"
 
 
 def strip_math(text: str) -> str:
-    """Prose with inline LaTeX, readable as plain text: dollar signs, braces and the commonest macros go."""
-    text = _MACRO.sub(lambda match: MACROS[match.group(1)], text)
+    """Prose with inline LaTeX, readable as plain text: no dollar sign, brace or backslash is left.
+
+    Inside mathematics accents become combining marks (m̄), digit indices Unicode (W₂, tanh²) and a
+    hyphen the minus sign; a macro this table does not know is written as its name (\\tanh is tanh).
+    """
+    parts = text.split("$")
+    return "".join(_math_text(part) if index % 2 else _plain(part) for index, part in enumerate(parts))
+
+
+def _plain(text: str) -> str:
+    text = _MACRO.sub(_macro_text, text)
     for symbol, plain in SYMBOLS.items():
         text = text.replace(symbol, plain)
-    return text.replace("$", "").replace("{", "").replace("}", "")
+    text = re.sub(r"\\([A-Za-z]+) ?", r"\1", text)
+    return text.replace("{", "").replace("}", "")
+
+
+def _bracketed(part: str) -> str:
+    return part if re.fullmatch(r"(?:\\[A-Za-z]+\s*)?[\w^]*", part) else f"({part})"
+
+
+_ACCENT = re.compile(r"\\(bar|hat|tilde|vec)\s*(?:\{(\w)\}|(\w))")
+_ACCENTS = {"bar": "\u0304", "hat": "\u0302", "tilde": "\u0303", "vec": "\u20d7"}
+_SUBSCRIPT = re.compile(r"_(?:\{(\d+)\}|(\d))")
+_SUPERSCRIPT = re.compile(r"\^(?:\{(\d+)\}|(\d))")
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+_UPRIGHT = re.compile(r"\\(?:text|mathrm|operatorname|mathbf)\s*\{([^{}]*)\}")
+_FRACTION = re.compile(r"\\d?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_COMPOUND_INDEX = re.compile(r"_\{([^{}]*[^\w{}][^{}]*)\}")
+
+
+def _math_text(math: str) -> str:
+    math = _UPRIGHT.sub(r"\1", math)
+    math = _FRACTION.sub(lambda match: f"{_bracketed(match.group(1))}/{_bracketed(match.group(2))}", math)
+    math = _COMPOUND_INDEX.sub(r"_(\1)", math)
+    math = _ACCENT.sub(lambda match: (match.group(2) or match.group(3)) + _ACCENTS[match.group(1)], math)
+    math = _SUBSCRIPT.sub(lambda match: (match.group(1) or match.group(2)).translate(_SUBSCRIPT_DIGITS), math)
+    math = _SUPERSCRIPT.sub(lambda match: (match.group(1) or match.group(2)).translate(_SUPERSCRIPT_DIGITS), math)
+    return _plain(math).replace("-", "−")
 
 
 # Named macros, matched whole (\le is not the start of \left).
@@ -264,9 +342,6 @@ MACROS = {
     "mathrm": "",
     "mathbf": "",
     "operatorname": "",
-    "bar": "",
-    "hat": "",
-    "tilde": "",
     "left": "",
     "right": "",
     "displaystyle": "",
@@ -324,9 +399,22 @@ MACROS = {
     "tau": "τ",
     "Sigma": "Σ",
 }
-_MACRO = re.compile(r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])")
+# A macro written as one letter-like sign (∂, √, η) takes the space that ended its name before a letter
+# or digit it multiplies (∂L, not ∂ L), and keeps it before anything else (γ = 2, γ log p).
+_MACRO = re.compile(
+    r"\\(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r")(?![A-Za-z])(?P<space> ?)(?P<next>[A-Za-z0-9]?)"
+)
+
+
+def _macro_text(match: re.Match[str]) -> str:
+    sign = MACROS[match.group(1)]
+    letter_like = len(sign) == 1 and (sign.isalpha() or sign in "∂∇√")
+    space = "" if letter_like and match.group("next") else match.group("space")
+    return sign + space + match.group("next")
+
+
 # Macros that are a backslash and one sign.
-SYMBOLS = {r"\,": " ", r"\;": " ", r"\!": "", r"\|": "‖", r"\_": "_", r"\%": "%", r"\&": "&", r"{,}": ","}
+SYMBOLS = {"\u00a0": " ", r"\,": " ", r"\;": " ", r"\!": "", r"\|": "‖", r"\_": "_", r"\%": "%", r"\&": "&", r"{,}": ","}
 
 
 def render_text(text: Text) -> str:
@@ -344,7 +432,7 @@ def render_grids(figure: Grids) -> str:
         ]
         width = max(len(cell) for row in cells for cell in row)
         lines = ["[ " + "  ".join(cell.rjust(width) for cell in row) + " ]" for row in cells]
-        parts.append(f"{text_name(panel.label)}:\n" + "\n".join(lines))
+        parts.append(f"{label_text(panel.label)}:\n" + "\n".join(lines))
     caption = [strip_math(figure.caption)] if figure.caption else []
     return "\n\n".join(parts + caption)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from symconv.core.solution import Bars, Grids, Levels
-from symconv.core.symbols import latex_name
 from symconv.core.values import is_array
-from symconv.render.latex import prose_latex, value_latex
+from symconv.render.latex import label_latex, prose_latex, value_latex
 
-CELL = 0.8  # cm per grid cell: three 4×4 panels fit the text width, fractions stay legible
+CELL = 0.8  # cm per grid cell: three 4×4 panels fit the text width
+FRACTION_CELL = 1.15  # cm per cell of a figure that shows a fraction: a display-size fraction fits inside
 BAR_HEIGHT = 3.0  # cm for the tallest bar
 LEVEL_STEP = (1.25, 1.0)  # cm between neighbouring boxes, and per depth level
 
@@ -25,6 +25,11 @@ def _figure(body: str, caption: str) -> str:
 
 def render_grids(figure: Grids) -> str:
     pictures = []
+    cell = (
+        FRACTION_CELL
+        if any(r"\frac" in value_latex(value) for panel in figure.panels for row in _rows(panel.values) for value in row)
+        else CELL
+    )
     for panel in figure.panels:
         rows = _rows(panel.values)
         height, width = len(rows), len(rows[0])
@@ -35,12 +40,12 @@ def render_grids(figure: Grids) -> str:
             for column, value in enumerate(line)
         ]
         pictures.append(
-            f"\\begin{{tikzpicture}}[x={CELL}cm,y={CELL}cm,baseline=(current bounding box.center)]\n"
+            f"\\begin{{tikzpicture}}[x={cell}cm,y={cell}cm,baseline=(current bounding box.center)]\n"
             + "\n".join(cells)
             + f"\n\\foreach \\x in {{0,...,{width}}} \\draw (\\x,0) -- (\\x,{-height});"
             + f"\n\\foreach \\y in {{0,...,{height}}} \\draw (0,-\\y) -- ({width},-\\y);\n"
             + "\n".join(numbers)
-            + f"\n\\node[above] at ({width / 2},0) {{${latex_name(panel.label)}$}};\n\\end{{tikzpicture}}"
+            + f"\n\\node[above] at ({width / 2},0) {{${label_latex(panel.label)}$}};\n\\end{{tikzpicture}}"
         )
     return _figure("\n\\quad\n".join(pictures), figure.caption)
 

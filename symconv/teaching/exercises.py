@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Hashable, Mapping
 
 from symconv.core.errors import SymconvError, guarded, invalid
-from symconv.core.solution import Solution, Text, Worked, fill
+from symconv.core.solution import Solution, Text, Worked, fill_prose, math_value, prose_value
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,8 @@ class Exercise:
         return bool(self.domains)
 
     def question_text(self, params: Mapping[str, Any]) -> str:
-        return fill(self.question, params)
+        """The question with its parameters: sequences as words in prose, as vectors in mathematics."""
+        return fill_prose(self.question, params, math_value, prose_value)
 
     def solution(self, **overrides: Any) -> Solution:
         unknown = sorted(set(overrides) - set(self.defaults))

@@ -17,6 +17,7 @@ import json
 import math
 import random
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from symconv.core.errors import SymconvError, invalid
 from symconv.core.limits import MAX_ROSTER_LINE, MAX_STUDENTS, MAX_VARIANTS
 from symconv.core.solution import Solution
 from symconv.core.values import exact, is_integer
+from symconv.render.scripts import undrawable
 from symconv.teaching.domains import Constraint, MainAnswer, is_number
 from symconv.teaching.exercises import Exercise
 
@@ -294,6 +296,17 @@ def key_entry(variant: Variant, answers: Mapping[str, Any]) -> dict[str, Any]:
 # --- rosters -------------------------------------------------------------------------------------------
 
 
+def _check_characters(path: Path, line: int, row: Sequence[str]) -> None:
+    """Reject, before anything is written, a control character or one no font of the documents draws."""
+    for character in (character for cell in row for character in cell):
+        point = ord(character)
+        if (point < 32 and character != "\t") or 0x7F <= point <= 0x9F:
+            raise invalid("--students", str(path), f"line {line} contains a control character (U+{point:04X})")
+    missing = undrawable(" ".join(row))
+    if missing:
+        raise invalid("--students", str(path), f"line {line} contains {missing}, which no font of the documents draws")
+
+
 def read_roster(path: Path) -> list[Student]:
     """Students from a CSV file with a header row holding an ``id`` column (``name`` optional).
 
@@ -327,9 +340,9 @@ def read_roster(path: Path) -> list[Student]:
     for line, row in rows[1:]:
         if len(row) != len(header):
             raise invalid("--students", str(path), f"line {line} has {len(row)} fields where the header has {len(header)}")
-        if any(ord(character) < 32 and character != "\t" for cell in row for character in cell):
-            raise invalid("--students", str(path), f"line {line} contains a control character")
-        student = Student(row[id_column].strip(), row[name_column].strip() if name_column is not None else "", line)
+        _check_characters(path, line, row)
+        name = unicodedata.normalize("NFC", row[name_column].strip()) if name_column is not None else ""
+        student = Student(unicodedata.normalize("NFC", row[id_column].strip()), name, line)
         if not student.id:
             raise invalid("--students", str(path), f"line {line} has an empty id")
         if student.id in first_line:
