@@ -9,6 +9,7 @@ from symconv import (
     receptive_field,
 )
 from symconv.formulas.receptive_field import closed_form, field_table
+from symconv.teaching.domains import Constraint
 
 SIZE_RULE = (
     "PyTorch's rule along each axis: the window starts at every multiple of the stride for which it "
@@ -90,3 +91,17 @@ def stack_versus_single(params):
             {"size": field.size, "stack": stack.value, "single": single.value},
         ),
     )
+
+
+# Constraints for a convolution layer's cost questions (exercises 9 and 10): the sizes a practitioner meets.
+REALISTIC_LAYER = (
+    Constraint("a square map (the layer's question is not about non-square ones)", lambda p: p["out_h"] == p["out_w"]),
+    Constraint(
+        "the layer keeps, halves or doubles the width (C_in/2 <= C_out <= 2 C_in), as network stages do",
+        lambda p: (2 * p["out_channels"] >= p["in_channels"]) & (p["out_channels"] <= 2 * p["in_channels"]),
+    ),
+    Constraint(
+        "wide layers on small maps: channels times side at most VGG's 64 channels at 224",
+        lambda p: (p["out_channels"] * p["out_h"] <= 64 * 224) & (p["in_channels"] * p["out_h"] <= 64 * 224),
+    ),
+)

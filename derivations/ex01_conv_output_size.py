@@ -11,7 +11,6 @@ from symconv import (
 from symconv.teaching.domains import (
     Choice,
     Constraint,
-    IntRange,
     MainAnswer,
     accepted_by,
     floor_discards,
@@ -50,12 +49,29 @@ EXERCISE = Exercise(
     defaults={"n": 224, "kernel_size": 7, "stride": 2, "padding": 3, "dilation": 1},
     solve=solve,
     topics=("output size",),
-    domains={"n": IntRange(8, 256), "kernel_size": Choice(1, 3, 5, 7), "stride": IntRange(2, 4), "padding": IntRange(0, 3)},
+    # Sizes practitioners meet (7 to 224, CIFAR's 32, Inception's 299) and odd neighbours where the floor bites
+    # (AlexNet's 227); "same" padding K // 2 or none; stride 4 only for a large stem kernel, as in AlexNet.
+    domains={
+        "n": Choice(7, 14, 15, 28, 29, 32, 56, 57, 64, 112, 113, 224, 225, 227, 299),
+        "kernel_size": Choice(1, 3, 5, 7, 11),
+        "stride": Choice(1, 2, 4),
+        "padding": Choice(0, 1, 2, 3, 5),
+    },
     constraints=(
         accepted_by(conv_output_size, "the output has at least one pixel"),
         Constraint(
             "padding at most half the effective kernel (more would add outputs that see only padding)",
             lambda p: 2 * p["padding"] <= effective_kernel_size(p["kernel_size"], p["dilation"]),
+        ),
+        Constraint(
+            "padding as practitioners set it: none, or K // 2 (same size at stride 1)",
+            lambda p: (p["padding"] == 0) | (p["padding"] == p["kernel_size"] // 2),
+        ),
+        Constraint("the kernel fits the map", lambda p: p["kernel_size"] <= p["n"]),
+        Constraint("large kernels (7 and 11) only on large inputs, as stems", lambda p: (p["kernel_size"] < 7) | (p["n"] >= 112)),
+        Constraint(
+            "stride 4 only with a large kernel, and an 11×11 kernel only at stride 4 (AlexNet's stem)",
+            lambda p: ((p["stride"] < 4) | (p["kernel_size"] >= 7)) & ((p["kernel_size"] < 11) | (p["stride"] == 4)),
         ),
         floor_discards(conv_output_size, share=0.5, description="the floor drops a remainder (a last, overhanging step)"),
     ),

@@ -10,6 +10,7 @@ from symconv.formulas.gradients import (
     syntax,
     upstream_loss,
 )
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
 
 
 def solve(params):
@@ -98,6 +99,7 @@ def solve(params):
             "cross_correlation_turned": syntax(correlation),
             "equal": difference.is_zero_matrix,
             "gradients_correspond": gradient_gap.is_zero_matrix,
+            "output_shape": list(convolution.shape),
         },
         conclusion=Text(
             "Convolution flips the kernel ($X_{i-m,\\,j-n}$), cross-correlation does not ($X_{i+m,\\,j+n}$); "
@@ -121,4 +123,12 @@ EXERCISE = Exercise(
     defaults={"n": 3, "kernel_size": 2},
     solve=solve,
     topics=("convolution", "cross-correlation"),
+    domains={"n": Choice(3, 4, 5), "kernel_size": Choice(2, 3)},
+    constraints=(
+        Constraint(
+            "the kernel is smaller than the input and the table has at most 9 entries",
+            lambda p: p["kernel_size"] < p["n"] and (p["n"] - p["kernel_size"] + 1) ** 2 <= 9,
+        ),
+    ),
+    main_answer=MainAnswer("output_shape", "the number of rows and of columns of conv($X$, $K$)"),
 )

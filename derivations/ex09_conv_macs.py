@@ -5,7 +5,7 @@ from fractions import Fraction
 from symconv import Exercise, Rounded, Text, Worked, conv_macs, derive
 from symconv.teaching.domains import Choice, MainAnswer, formula_answers
 
-from ._shared import GROUPS, MAC_CONVENTION
+from ._shared import GROUPS, MAC_CONVENTION, REALISTIC_LAYER
 
 
 def solve(params):
@@ -57,6 +57,7 @@ EXERCISE = Exercise(
         "out_w": Choice(7, 14, 28, 56, 112),
     },
     # A 56×28 map costs what a 28×56 one does: the same question.
+    constraints=REALISTIC_LAYER,
     key=lambda p: (p["in_channels"], p["out_channels"], p["kernel_size"], tuple(sorted((p["out_h"], p["out_w"])))),
     main_answer=MainAnswer("macs", "the number of multiply-accumulates (MACs)"),
     array_answers=formula_answers(macs=conv_macs),

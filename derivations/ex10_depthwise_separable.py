@@ -16,7 +16,7 @@ from symconv import (
 from symconv.formulas.layers import depthwise_separable_macs, depthwise_separable_params
 from symconv.teaching.domains import Choice, MainAnswer, formula_answers
 
-from ._shared import GROUPS, MAC_CONVENTION
+from ._shared import GROUPS, MAC_CONVENTION, REALISTIC_LAYER
 
 
 def separable_macs(MACs_dw, MACs_pw):
@@ -159,6 +159,7 @@ EXERCISE = Exercise(
         "out_h": Choice(7, 14, 28, 56, 112),
         "out_w": Choice(7, 14, 28, 56, 112),
     },
+    constraints=REALISTIC_LAYER,
     key=lambda p: (p["in_channels"], p["out_channels"], p["kernel_size"], tuple(sorted((p["out_h"], p["out_w"])))),
     main_answer=MainAnswer("macs", "the multiply-accumulates (MACs) of the depthwise separable convolution"),
     array_answers=formula_answers(macs=depthwise_separable_macs, params=depthwise_separable_params, standard_macs=conv_macs),

@@ -8,9 +8,11 @@ from symconv import (
     Table,
     Text,
     Worked,
+    conv_output_size,
     derive_expression,
     weighted_sum,
 )
+from symconv.core.errors import SymconvError
 from symconv.formulas.gradients import (
     conv_input_gradient,
     cross_correlate,
@@ -24,6 +26,7 @@ from symconv.formulas.gradients import (
     upstream_loss,
     zero_insert,
 )
+from symconv.teaching.domains import AnswerParts, Choice, Constraint
 
 
 def by_differentiation(n, kernel, stride=1, padding=0, dilation=1):
@@ -179,6 +182,8 @@ def solve(params):
             "matches_jacobian_transpose": transpose_gap == 0,
             "general_grad_input": syntax(general_formula),
             "general_matches": general_gap == 0,
+            "general_output_size": general_upstream.rows,
+            "output_padding": dropped,
         },
         conclusion=Text(
             "$\\partial L/\\partial x_{ab} = \\sum_{m,n} g_{a-m,\\,b-n}\\, k_{mn}$, summed also over the output "
@@ -191,6 +196,21 @@ def solve(params):
     )
 
 
+def general_output(params):
+    """The side of Y in the general case, or 0 when the layer does not fit the input."""
+    try:
+        return conv_output_size(*(params[name] for name in ("general_n", "general_kernel_size", "stride", "padding", "dilation")))
+    except SymconvError:
+        return 0
+
+
+def output_padding(params):
+    """The input rows and columns beyond the last window: what the floor of the forward size discarded."""
+    k, d = params["general_kernel_size"], params["dilation"]
+    reach = (general_output(params) - 1) * params["stride"] + d * (k - 1) + 1
+    return params["general_n"] + 2 * params["padding"] - reach
+
+
 EXERCISE = Exercise(
     number=11,
     title="Gradient of a convolution with respect to its input",
@@ -198,7 +218,10 @@ EXERCISE = Exercise(
         "A convolution layer maps an input $X$ to $Y$. State the formula for $\\partial L/\\partial X$ in terms "
         "of the upstream gradient $G = \\partial L/\\partial Y$, and explain why it has the same form as the "
         "forward pass. Check it on a {n}×{n} input with a {kernel_size}×{kernel_size} and a "
-        "{larger_kernel_size}×{larger_kernel_size} kernel, and say how the rule changes with stride and dilation."
+        "{larger_kernel_size}×{larger_kernel_size} kernel, and say how the rule changes with stride and dilation. "
+        "Work it out for a {general_n}×{general_n} input and a {general_kernel_size}×{general_kernel_size} kernel "
+        "with stride {stride}, padding {padding} and dilation {dilation}, and give the output padding a transposed "
+        "convolution needs to restore the input size."
     ),
     defaults={
         "n": 4,
@@ -212,4 +235,38 @@ EXERCISE = Exercise(
     },
     solve=solve,
     topics=("backpropagation", "convolution", "transposed convolution"),
+    domains={
+        "n": Choice(4, 5),
+        "kernel_size": Choice(2, 3),
+        "larger_kernel_size": Choice(3, 4),
+        "general_n": Choice(5, 6, 7),
+        "general_kernel_size": Choice(2, 3),
+        "stride": Choice(1, 2, 3),
+        "padding": Choice(0, 1),
+        "dilation": Choice(1, 2, 3),
+    },
+    constraints=(
+        Constraint(
+            "two kernels of different sizes, each leaving an output of at least 2×2",
+            lambda p: p["kernel_size"] < p["larger_kernel_size"] <= p["n"] - 1,
+        ),
+        Constraint("the general case has an output of at least 2×2", lambda p: general_output(p) >= 2),
+        Constraint(
+            "the general case strides or dilates (otherwise it is the plain case again)",
+            lambda p: p["stride"] * p["dilation"] > 1,
+        ),
+        Constraint(
+            "padding at most half the effective kernel",
+            lambda p: 2 * p["padding"] <= p["dilation"] * (p["general_kernel_size"] - 1) + 1,
+        ),
+        Constraint("the forward floor drops rows (an output padding to restore)", lambda p: output_padding(p) > 0, share=0.5),
+    ),
+    main_answer=AnswerParts(
+        "general_output_size",
+        "the sizes in the general case",
+        (
+            ("the side of $Y$", "general_output_size", ()),
+            ("the output padding that makes the transposed convolution restore the input size", "output_padding", ()),
+        ),
+    ),
 )

@@ -11,6 +11,22 @@ from symconv.formulas.gradients import (
     syntax,
     upstream_loss,
 )
+from symconv.teaching.domains import Choice, Constraint, IntMatrix, MainAnswer
+
+
+def windows(matrix, k, stride):
+    """The windows of a square matrix (rows of tuples) in row-major order, each as its entries row by row."""
+    starts = range(0, len(matrix) - k + 1, stride)
+    return [[matrix[r][c] for r in range(i, i + k) for c in range(j, j + k)] for i in starts for j in starts]
+
+
+def winners_vary(params):
+    """Each window's maximum is unique and not always at the same place inside its window, rarely its first entry."""
+    found = windows(params["input"], params["kernel_size"], params["stride"])
+    if any(window.count(max(window)) > 1 for window in found):
+        return False
+    local = [window.index(max(window)) for window in found]
+    return len(set(local)) >= min(3, len(found)) and local.count(0) <= 1
 
 
 def solve(params):
@@ -130,4 +146,28 @@ EXERCISE = Exercise(
     },
     solve=solve,
     topics=("backpropagation", "pooling"),
+    domains={
+        "input": IntMatrix((4, 5), 0, 9),
+        "kernel_size": Choice(2, 3),
+        "stride": Choice(1, 2),
+        "tie_window": IntMatrix((2,), 0, 9),
+    },
+    constraints=(
+        Constraint(
+            "the windows tile the input exactly (stride at most the window, no row or column left over)",
+            lambda p: (
+                p["stride"] <= p["kernel_size"] < len(p["input"]) and (len(p["input"]) - p["kernel_size"]) % p["stride"] == 0
+            ),
+        ),
+        Constraint(
+            "at most 9 windows, so the table stays readable",
+            lambda p: len(windows(p["input"], p["kernel_size"], p["stride"])) <= 9,
+        ),
+        Constraint("every window has one maximum, found at different places inside the windows", winners_vary),
+        Constraint(
+            "the tie window holds its maximum at least twice",
+            lambda p: sum(row.count(max(map(max, p["tie_window"]))) for row in p["tie_window"]) >= 2,
+        ),
+    ),
+    main_answer=MainAnswer("window_maxima", "the position (row, column) in $X$ of each window's maximum, one cell per window"),
 )

@@ -12,7 +12,7 @@ from symconv import (
     linear_params,
     symbols,
 )
-from symconv.teaching.domains import Choice, IntRange, MainAnswer
+from symconv.teaching.domains import Choice, Constraint, IntRange, MainAnswer
 
 # Where the chapter's feature maps come from, named when the parameters match one.
 KNOWN_MAPS = {
@@ -105,5 +105,8 @@ EXERCISE = Exercise(
         "width": IntRange(3, 14),
         "classes": Choice(10, 100, 200, 1000),
     },
+    constraints=(
+        Constraint("a square map, as a network's last stage gives on a square image", lambda p: p["height"] == p["width"]),
+    ),
     main_answer=MainAnswer("flatten_head_params", "the parameters of the classifier on the flattened map"),
 )

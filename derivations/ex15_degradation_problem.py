@@ -10,6 +10,7 @@ from symconv import (
 )
 from symconv.core.errors import invalid
 from symconv.core.values import maximum
+from symconv.teaching.domains import Choice, Constraint, IntTuple, MainAnswer
 
 # The first layer of the residual branch holds whatever training left there: these numbers are arbitrary.
 FIRST_WEIGHTS = ((1, -2, 0, 1), (0, 1, -1, 2), (2, 0, 1, -1), (-1, 1, 1, 0))
@@ -164,4 +165,21 @@ EXERCISE = Exercise(
     defaults={"shallow_depth": 20, "deep_depth": 56, "activation": (3, 0, 5, 2)},
     solve=solve,
     topics=("residual networks", "optimisation"),
+    # He et al.'s plain networks: 18 and 34 layers on ImageNet, 6n + 2 layers on CIFAR-10.
+    domains={
+        "shallow_depth": Choice(18, 20, 32, 44),
+        "deep_depth": Choice(34, 56, 110),
+        "activation": IntTuple(WIDTH, 0, 9),
+    },
+    constraints=(
+        Constraint(
+            "two depths of the same family (ImageNet's 18 and 34, or CIFAR's 6n + 2), the second deeper",
+            lambda p: p["shallow_depth"] < p["deep_depth"] and (p["shallow_depth"] % 6 == 2) == (p["deep_depth"] % 6 == 2),
+        ),
+        Constraint(
+            "a post-ReLU activation: some entries zero, at least two positive",
+            lambda p: 0 in p["activation"] and sum(v > 0 for v in p["activation"]) >= 2,
+        ),
+    ),
+    main_answer=MainAnswer("extra_layers", "the number of layers the deeper network adds"),
 )

@@ -2,6 +2,7 @@
 
 from symconv import Equation, Exercise, Table, Text, Worked
 from symconv.formulas.gradients import jacobian, symbol_matrix, syntax
+from symconv.teaching.domains import Choice, MainAnswer
 
 
 def expansion_terms(L):
@@ -126,4 +127,6 @@ EXERCISE = Exercise(
     defaults={"size": 2, "depths": (2, 3)},
     solve=solve,
     topics=("backpropagation", "residual connection", "Jacobian"),
+    domains={"size": Choice(2, 3), "depths": Choice((2, 3), (2, 4), (3, 4), (3, 5))},
+    main_answer=MainAnswer("stacked_terms", "the number of terms of the multiplied-out product, for each $L$ in the order given"),
 )

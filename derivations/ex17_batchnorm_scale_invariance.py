@@ -1,7 +1,10 @@
 """Exercise 17: why batch normalisation tolerates large learning rates: the weight scale drops out of the layer."""
 
+from fractions import Fraction
+
 from symconv import Equation, Exercise, Text, Worked, derive
 from symconv.formulas.gradients import gradient, symbol_matrix, syntax
+from symconv.teaching.domains import Choice, MainAnswer
 
 
 def effective_learning_rate(eta, r, a):
@@ -71,6 +74,8 @@ def solve(params):
     # Euler's relation: w·∇L is the derivative of L(aw) in a (at a = 1), and L(aw) does not involve a
     radial = sympy.diff(loss_at_scaled, scale)
     step = derive(effective_learning_rate, eta, ratio, scale, lhs="eta_eff", unit="")
+    grown, rate = params["scale"], params["learning_rate"]
+    example = derive(effective_learning_rate, rate, Fraction(1, grown), grown, lhs="eta_eff", unit="")
 
     return Worked(
         blocks=(
@@ -111,6 +116,8 @@ def solve(params):
                 "the layer moves as if it were trained with the effective learning rate $\\eta_{\\text{eff}}$:"
             ),
             step,
+            Text("For weights grown to {a} times their length, trained with $\\eta = {eta}$:", {"a": grown, "eta": rate}),
+            example,
             Text(
                 "Since the step is orthogonal to $w$, $|w - \\eta \\nabla_w L|^2 = |w|^2 + \\eta^2 |\\nabla_w L|^2$: "
                 "gradient descent can only lengthen $w$. A learning rate that is too large makes a large step, "
@@ -146,6 +153,7 @@ def solve(params):
             "gradient_scales_by_one_over_a": gradient_gap.is_zero_matrix,
             "gradient_orthogonal_to_weights": radial == 0,
             "effective_learning_rate": syntax(step.value),
+            "effective_learning_rate_example": example.value,
         },
         conclusion=Text(
             "Without BN the scale of each layer's weights multiplies through the network, so a large step "
@@ -168,9 +176,13 @@ EXERCISE = Exercise(
         "and one feature computed by a weight vector $w$ with {in_features} entries, that batch normalisation "
         "gives the same output for the weights $w$ and $aw$ ($a > 0$), and that the gradient of the loss with "
         "respect to the weights at $aw$ is $1/a$ times the gradient at $w$. What does this mean for the "
-        "learning rate the weights effectively see?"
+        "learning rate the weights effectively see? Give it for weights that have grown to {scale} times their "
+        "length under the learning rate $\\eta = {learning_rate}$."
     ),
-    defaults={"batch_size": 3, "in_features": 2},
+    defaults={"batch_size": 3, "in_features": 2, "scale": 2, "learning_rate": Fraction(1, 10)},
     solve=solve,
     topics=("batch normalisation", "optimisation"),
+    # The batch and the weight vector stay small: the symbolic working grows fast with them. SGD's usual rates.
+    domains={"scale": Choice(2, 3, 4, 5, 10), "learning_rate": Choice(*(Fraction(1, d) for d in (10, 20, 100, 1000)))},
+    main_answer=MainAnswer("effective_learning_rate_example", "the effective learning rate $\\eta/a^2$ of the grown weights"),
 )

@@ -6,7 +6,7 @@ from symconv import Exercise, Table, Text, Worked, derive, symbols
 from symconv.core.errors import SymconvError, invalid
 from symconv.core.values import divide
 from symconv.formulas.gradients import syntax
-from symconv.teaching.domains import Choice, Constraint, MainAnswer
+from symconv.teaching.domains import AnswerParts, Choice, Constraint
 
 # The axes each normalisation averages over, for an N×C×H×W tensor; "C/G" are the channels of one group.
 AVERAGED_AXES = {
@@ -156,8 +156,16 @@ EXERCISE = Exercise(
         "width": Choice(7, 8, 14, 16, 28, 32),
         "groups": Choice(1, 2, 4, 8, 16, 32),
     },
-    constraints=(Constraint("the groups divide the channels", _groups_fit),),
-    main_answer=MainAnswer(
-        "example_elements_per_statistic", "the number of elements one GroupNorm statistic averages over", ("group",)
+    constraints=(
+        Constraint("the groups divide the channels", _groups_fit),
+        Constraint("a square map (the statistics do not depend on its shape)", lambda p: p["height"] == p["width"]),
+    ),
+    main_answer=AnswerParts(
+        "example_elements_per_statistic",
+        "the number of elements one statistic averages over, for each normalisation",
+        tuple(
+            (f"{kind} normalisation", "example_elements_per_statistic", (kind,))
+            for kind in ("batch", "layer", "instance", "group")
+        ),
     ),
 )

@@ -1,4 +1,4 @@
-"""Exercise 19: the parameters of ResNet-50, stem to classifier, stage by stage."""
+"""Exercise 19: the parameters of ResNet-50 (or -101, -152), stem to classifier, stage by stage."""
 
 from fractions import Fraction
 
@@ -12,6 +12,7 @@ from symconv import (
     derive,
     linear_params,
 )
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
 
 from ._architectures import (
     CONV_BN_CONVENTION,
@@ -44,12 +45,16 @@ def solve(params):
     return Worked(
         blocks=(
             Text(
-                "Layout of ResNet-50 (He et al. 2016) as the common implementations build it, known as "
+                "Layout of ResNet-{depth} (He et al. 2016) as the common implementations build it, known as "
                 '"v1.5": a downsampling block puts its stride on the 3×3 convolution rather than the first 1×1; '
                 "where the stride sits changes the cost, not the parameter count. Each bottleneck block reduces "
                 "with a 1×1 convolution to its width, filters with a 3×3 at that width, and expands with a 1×1 to "
                 "{expansion} times the width, so the stages output {outputs} channels.",
-                {"expansion": params["expansion"], "outputs": ", ".join(str(stage.out_channels) for stage in stages)},
+                {
+                    "depth": params["depth"],
+                    "expansion": params["expansion"],
+                    "outputs": ", ".join(str(stage.out_channels) for stage in stages),
+                },
             ),
             Text(CONV_BN_CONVENTION),
             Text(
@@ -100,12 +105,25 @@ def solve(params):
 
 EXERCISE = Exercise(
     number=19,
-    title="Parameters of ResNet-50",
+    title="Parameters of a bottleneck ResNet",
     question=(
-        "Count the learnable parameters of ResNet-50 (bottleneck stages of {blocks} blocks with widths {widths}, "
+        "Count the learnable parameters of ResNet-{depth} (bottleneck stages of {blocks} blocks with widths {widths}, "
         "expansion {expansion}, {classes} classes) stage by stage, with and without BatchNorm and biases."
     ),
-    defaults=RESNET50,
+    defaults={**RESNET50, "depth": 50},
     solve=solve,
     topics=("parameters", "ResNet", "bottleneck"),
+    # torchvision's three bottleneck depths (He et al. 2016, table 1) and the class counts of common data sets.
+    domains={
+        "depth": Choice(50, 101, 152),
+        "blocks": Choice((3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3)),
+        "classes": Choice(1000, 365, 100, 10),
+    },
+    constraints=(
+        Constraint(
+            "the depth counts the layers: the stem, three convolutions per block and the classifier",
+            lambda p: p["depth"] == 2 + 3 * sum(p["blocks"]),
+        ),
+    ),
+    main_answer=MainAnswer("params", "the number of learnable parameters"),
 )

@@ -3,6 +3,12 @@
 from fractions import Fraction
 
 from symconv import Exercise, Rounded, Table, Text, Worked, conv_macs, derive, symbols
+from symconv.teaching.domains import Choice, Constraint, MainAnswer
+
+# A grid like the one EfficientNet searched, in steps of 0.05: depth up to 1.6, width and resolution up to 1.3
+# (beyond those the other two would have to fall below 1 to keep the factor near 2).
+DEPTH_GRID = Choice(*(Fraction(step, 20) for step in range(21, 33)))
+SIDE_GRID = Choice(*(Fraction(step, 20) for step in range(21, 28)))
 
 
 def cost_ratio(MACs_scaled, MACs_base):
@@ -38,7 +44,8 @@ def solve(params):
                 "a base network, with one knob $\\phi$: $d = \\alpha^\\phi$, $w = \\beta^\\phi$, $r = \\gamma^\\phi$. "
                 "The constants come from a small grid search on the base network (EfficientNet-B0) at $\\phi = 1$, "
                 "under the constraint $\\alpha\\beta^2\\gamma^2 \\approx 2$ with $\\alpha, \\beta, \\gamma \\ge 1$; "
-                "Tan and Le (2019) found $\\alpha = {alpha}$, $\\beta = {beta}$, $\\gamma = {gamma}$.",
+                "Tan and Le (2019) found 1.2, 1.1 and 1.15; here $\\alpha = {alpha}$, $\\beta = {beta}$, "
+                "$\\gamma = {gamma}$.",
                 {"alpha": Rounded(alpha, 2), "beta": Rounded(beta, 2), "gamma": Rounded(gamma, 2)},
             ),
             Text(
@@ -114,4 +121,12 @@ EXERCISE = Exercise(
     defaults={"alpha": Fraction(6, 5), "beta": Fraction(11, 10), "gamma": Fraction(23, 20), "max_phi": 4},
     solve=solve,
     topics=("scaling", "FLOPs", "EfficientNet"),
+    domains={"alpha": DEPTH_GRID, "beta": SIDE_GRID, "gamma": SIDE_GRID, "max_phi": Choice(3, 4, 5, 6, 7)},
+    constraints=(
+        Constraint(
+            "the search's constraint: the FLOPs factor within 0.1 of 2",
+            lambda p: abs(flops_factor(p["alpha"], p["beta"], p["gamma"]) - 2) <= Fraction(1, 10),
+        ),
+    ),
+    main_answer=MainAnswer("flops_factor_per_phi", "the factor by which the FLOPs grow per step of $\\phi$"),
 )

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 from symconv import Equation, Exercise, Rounded, Table, Text, Worked, derive
 from symconv.formulas.gradients import syntax
-from symconv.teaching.domains import Choice, IntRange, MainAnswer
+from symconv.teaching.domains import AnswerParts, Choice, IntRange
 
 
 def modulating_factor(p_t, gamma):
@@ -197,7 +197,13 @@ EXERCISE = Exercise(
         "p_mid": Choice(Fraction(2, 5), Fraction(1, 2), Fraction(3, 5)),
         "p_high": Choice(Fraction(3, 4), Fraction(4, 5), Fraction(9, 10), Fraction(19, 20)),
     },
-    main_answer=MainAnswer(
-        "multipliers", "the modulating factor $(1 - p_t)^\\gamma$ at the largest $p_t$ (the easy example)", (2,)
+    main_answer=AnswerParts(
+        "multipliers",
+        "the modulating factor $(1 - p_t)^\\gamma$ of each example",
+        (
+            ("at the smallest $p_t$ (the hard example)", "multipliers", (0,)),
+            ("at the middle $p_t$", "multipliers", (1,)),
+            ("at the largest $p_t$ (the easy example)", "multipliers", (2,)),
+        ),
     ),
 )

@@ -66,6 +66,8 @@ EXERCISE = Exercise(
     defaults={"grid": 13, "boxes": 5, "classes": 80},
     solve=solve,
     topics=("detection", "YOLO", "output size"),
-    domains={"grid": IntRange(7, 19), "boxes": IntRange(1, 9), "classes": Choice(20, 80, 91)},
+    # Grids of inputs from 224 to 608 at stride 32 (YOLOv1's 7 from 448 at stride 64); boxes per cell as in
+    # YOLOv1 (2), YOLOv3's three per scale, YOLOv2's five anchors; VOC's 20 classes, COCO's 80 and its 91 label ids.
+    domains={"grid": IntRange(7, 19), "boxes": Choice(2, 3, 5), "classes": Choice(20, 80, 91)},
     main_answer=MainAnswer("outputs", "the number of values in the output"),
 )

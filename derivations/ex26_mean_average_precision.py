@@ -1,7 +1,9 @@
 """Exercise 26: average precision of a ranked list of detections, VOC's all-point AP and COCO's mAP@[.5:.95]."""
 
 import ast
+from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from symconv import Exercise, Rounded, Table, Text, Worked, derive, derive_expression
 from symconv.core.transform import constant
@@ -17,9 +19,84 @@ from symconv.formulas.detection import (
     voc_ap_expression,
     voc_ranking,
 )
+from symconv.teaching.domains import AnswerParts, Choice, Constraint
 
 THRESHOLD = Fraction(1, 2)
 IMAGE, CATEGORY = 1, 1
+
+# Objects of a 640×480 photo (x, y, w, h): people, cars and signs at the sizes a detector meets in practice.
+LAYOUTS = (
+    ((48, 112, 96, 160), (232, 96, 160, 120), (424, 200, 120, 180)),
+    ((64, 64, 200, 150), (320, 180, 112, 224), (480, 40, 96, 96)),
+    ((32, 240, 144, 112), (216, 208, 176, 144), (440, 120, 128, 256), (120, 40, 80, 80)),
+    ((96, 72, 128, 128), (288, 64, 160, 200), (112, 272, 224, 144)),
+)
+IMAGE_SIZE = (640, 480)
+JITTER = 15  # a found object's box moves by up to this share (in %) of its size, in whole pixels
+
+
+@dataclass(frozen=True)
+class DetectionSets:
+    """A detector's output on one of the layouts: most objects found with a jittered box, some twice, some
+    missed, and one or two boxes on background; every detection with a score of two decimals.
+
+    The layout is drawn here too, so a set fits the objects only when it was drawn for them (a constraint
+    checks that it finds some); a set's count of distinct values is bounded below by the first box's jitters.
+    """
+
+    layouts: tuple
+    lower_bound = True  # count is a lower bound of the distinct sets
+
+    @property
+    def count(self):
+        return len(self.layouts) * (2 * JITTER + 1) ** 4
+
+    def draw(self, rng):
+        layout = self.layouts[int(rng.random() * len(self.layouts))]
+        found = []
+        for box in layout:
+            if rng.random() < 0.85:
+                found.append((jittered(rng, box, JITTER), 60 + 39 * rng.random()))
+            if rng.random() < 0.4:
+                found.append((jittered(rng, box, 2 * JITTER), 30 + 50 * rng.random()))
+        for _ in range(1 + int(rng.random() * 2)):
+            w, h = 40 + int(rng.random() * 120), 40 + int(rng.random() * 120)
+            box = (int(rng.random() * (IMAGE_SIZE[0] - w)), int(rng.random() * (IMAGE_SIZE[1] - h)), w, h)
+            found.append((box, 10 + 80 * rng.random()))
+        return tuple((*box, round(strength) / 100) for box, strength in found)
+
+    def __str__(self):
+        return f"detections around one of {len(self.layouts)} layouts of 3-4 objects in a 640×480 photo"
+
+
+def jittered(rng, box, percent):
+    """The box moved and resized by up to ``percent`` % of its width and height, in whole pixels, inside the photo."""
+    x, y, w, h = box
+    shift = lambda size: round(size * percent / 100 * (2 * rng.random() - 1))  # noqa: E731
+    w, h, x, y = max(8, w + shift(w)), max(8, h + shift(h)), x + shift(w), y + shift(h)
+    # Kept inside the photo, as a detector's boxes are clipped to the image.
+    x, y = min(max(x, 0), IMAGE_SIZE[0] - w), min(max(y, 0), IMAGE_SIZE[1] - h)
+    return (x, y, w, h)
+
+
+@lru_cache(maxsize=4096)
+def ranking(truths, detections):
+    return voc_ranking(load_dataset(*coco_inputs(truths, detections)), CATEGORY, THRESHOLD)
+
+
+def hits(params):
+    return sum(row.true_positive for row in ranking(params["truths"], params["detections"]))
+
+
+def envelope_matters(params):
+    """Precision rises again after a false positive, so the envelope is not precision itself."""
+    precision = [row.precision for row in ranking(params["truths"], params["detections"])]
+    return precision_envelope(precision) != precision
+
+
+def duplicate(params):
+    rows = ranking(params["truths"], params["detections"])
+    return any(not row.true_positive and row.truth is not None and row.iou >= THRESHOLD for row in rows)
 
 
 def coco_inputs(truths, detections):
@@ -33,6 +110,11 @@ def coco_inputs(truths, detections):
         {"image_id": IMAGE, "category_id": CATEGORY, "bbox": [x, y, w, h], "score": score} for x, y, w, h, score in detections
     ]
     return truth, found
+
+
+def inside(detection):
+    x, y, w, h = detection[:4]
+    return x >= 0 and y >= 0 and x + w <= IMAGE_SIZE[0] and y + h <= IMAGE_SIZE[1]
 
 
 def object_name(index):
@@ -56,8 +138,8 @@ def mean_expression(values):
 
 
 def overlap_blocks(rows, truths):
-    """IoU of the best-ranked detection that overlaps an object, worked out."""
-    rank, row = next(((rank, row) for rank, row in enumerate(rows, start=1) if row.truth is not None), (None, None))
+    """IoU of the best-ranked detection that overlaps an object at all, worked out."""
+    rank, row = next(((rank, row) for rank, row in enumerate(rows, start=1) if row.iou > 0), (None, None))
     if row is None:
         return ()
     box = truths[row.truth]
@@ -176,7 +258,14 @@ def solve(params):
     ]
     return Worked(
         blocks=tuple(blocks),
-        answers={"ap50": coco.ap50, "ap75": coco.ap75, "map_coco": coco.map, "voc_ap": voc.value},
+        answers={
+            "ap50": coco.ap50,
+            "ap75": coco.ap75,
+            "map_coco": coco.map,
+            "voc_ap": voc.value,
+            "precision": precision,
+            "recall": recall,
+        },
         conclusion=Text(
             "VOC AP at IoU 0.5 = {voc}; COCO: AP50 = {ap50}, AP75 = {ap75}, mAP@[.5:.95] = {map} ≈ {approx}.",
             {"voc": voc.value, "ap50": coco.ap50, "ap75": coco.ap75, "map": coco.map, "approx": Rounded(coco.map, 4)},
@@ -206,4 +295,29 @@ EXERCISE = Exercise(
     },
     solve=solve,
     topics=("detection", "mAP", "IoU"),
+    domains={"truths": Choice(*LAYOUTS), "detections": DetectionSets(LAYOUTS)},
+    constraints=(
+        Constraint("every detection inside the photo", lambda p: all(inside(box) for box in p["detections"])),
+        Constraint(
+            "distinct scores, so the ranking is unambiguous",
+            lambda p: len({d[4] for d in p["detections"]}) == len(p["detections"]),
+        ),
+        Constraint("at most 7 detections", lambda p: len(p["detections"]) <= 7),
+        Constraint("at least two hits and a false positive at IoU 0.5", lambda p: 2 <= hits(p) < len(p["detections"])),
+        Constraint("precision rises after a false positive (the envelope is not precision itself)", envelope_matters),
+        Constraint("a second box on an object already found", duplicate, share=0.5),
+        Constraint("an object never found", lambda p: hits(p) < len(p["truths"]), share=0.5),
+    ),
+    main_answer=AnswerParts(
+        "voc_ap",
+        "the measures of this ranking",
+        (
+            ("precision after the last rank", "precision", (-1,)),
+            ("recall after the last rank", "recall", (-1,)),
+            ("VOC (all-point) AP at IoU 0.5", "voc_ap", ()),
+            ("COCO AP50", "ap50", ()),
+            ("COCO AP75", "ap75", ()),
+            ("COCO mAP@[.5:.95]", "map_coco", ()),
+        ),
+    ),
 )

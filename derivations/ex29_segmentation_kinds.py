@@ -117,4 +117,8 @@ EXERCISE = Exercise(
     defaults={"height": 512, "width": 1024, "cars": 2, "people": 3},
     solve=solve,
     topics=("segmentation",),
+    prose_only=(
+        "the answer explains what each task assigns to a pixel; its tensor shapes restate the image size and "
+        "the counts the question gives"
+    ),
 )

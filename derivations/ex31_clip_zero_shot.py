@@ -2,6 +2,7 @@
 
 from symconv import Exercise, Rounded, Table, Text, Worked, derive, linear_params
 from symconv.core.errors import invalid
+from symconv.teaching.domains import AnswerParts, Choice, Constraint, IntMatrix, IntTuple
 
 CLASSES = ("dog", "cat", "car")
 PROMPT = "a photo of a {}"
@@ -35,6 +36,16 @@ def softmax(logits):
     weights = [sympy.exp(value - top) for value in logits]
     total = sum(weights)
     return [(weight / total).evalf(30) for weight in weights]
+
+
+def top_probability(params):
+    """The largest softmax probability, in floats: enough to steer variants away from near-certain or tied cases."""
+    import math
+
+    image, texts, scale = params["image_embedding"], params["text_embeddings"], params["logit_scale"]
+    logits = [scale * dot(image, text) / math.sqrt(dot(image, image) * dot(text, text)) for text in texts]
+    weights = [math.exp(value - max(logits)) for value in logits]
+    return max(weights) / sum(weights)
 
 
 def _check(params):
@@ -169,4 +180,27 @@ EXERCISE = Exercise(
     defaults={"image_embedding": (1, 2, 2, 0), "text_embeddings": ((1, 2, 2, 1), (2, 2, 2, 1), (0, 2, 1, 0)), "logit_scale": 100},
     solve=solve,
     topics=("zero-shot", "transfer learning"),
+    # Small whole-number embeddings to work by hand; CLIP's own scale 100 or the softer scales of a temperature sweep.
+    domains={
+        "image_embedding": IntTuple(4, -1, 3),
+        "text_embeddings": IntMatrix((len(CLASSES),), -1, 3, columns=4),
+        "logit_scale": Choice(10, 20, 50, 100),
+    },
+    constraints=(
+        Constraint(
+            "no zero embedding",
+            lambda p: any(p["image_embedding"]) and all(any(text) for text in p["text_embeddings"]),
+        ),
+        Constraint(
+            "the image points more nearly one prompt's way than any other, but the scale decides how sure it is: "
+            "top probability between 0.5 and 0.99",
+            lambda p: 0.5 < top_probability(p) < 0.99,
+        ),
+    ),
+    main_answer=AnswerParts(
+        "similarities",
+        "the cosine similarities and the probabilities (each within 0.1 % of its value)",
+        tuple((f"the cosine for {name}", "similarities", (name,)) for name in CLASSES)
+        + tuple((f"the probability of {name}", "probabilities", (name,)) for name in CLASSES),
+    ),
 )

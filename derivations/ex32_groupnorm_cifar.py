@@ -10,7 +10,7 @@ from symconv import (
     derive,
 )
 from symconv.core.values import divide
-from symconv.teaching.domains import Choice, Constraint, MainAnswer
+from symconv.teaching.domains import AnswerParts, Choice, Constraint
 
 from .ex18_normalisation_statistics import (
     AVERAGED_AXES,
@@ -129,5 +129,9 @@ EXERCISE = Exercise(
         "widths": Choice((16, 32, 64), (32, 64, 128), (64, 128, 256), (160, 320, 640)),
     },
     constraints=(Constraint("the groups divide every stage's channels", _groups_fit),),
-    main_answer=MainAnswer("elements_per_statistic", "the number of elements one statistic averages in the first stage", (0,)),
+    main_answer=AnswerParts(
+        "elements_per_statistic",
+        "the number of elements one statistic averages, stage by stage",
+        tuple((f"stage {stage + 1}", "elements_per_statistic", (stage,)) for stage in range(3)),
+    ),
 )

@@ -10,7 +10,7 @@ from symconv import (
     derive,
     linear_params,
 )
-from symconv.teaching.domains import Choice, IntRange, MainAnswer
+from symconv.teaching.domains import Choice, MainAnswer
 
 from ._architectures import (
     CONV_BN_CONVENTION,
@@ -153,6 +153,7 @@ EXERCISE = Exercise(
     solve=solve,
     topics=("parameters", "ResNet", "bottleneck", "CIFAR"),
     # n = 18 is the bottleneck ResNet-164 of He et al. (2016).
-    domains={"blocks_per_stage": IntRange(2, 18), "classes": Choice(10, 100), "expansion": Choice(2, 4)},
+    # He et al.'s CIFAR depths: n = 3, 5, 7, 9, 18 blocks per stage (ResNet-20 to -110, and -164 with bottlenecks).
+    domains={"blocks_per_stage": Choice(3, 5, 7, 9, 18), "classes": Choice(10, 100), "expansion": Choice(2, 4)},
     main_answer=MainAnswer("params", "the number of parameters of the bottleneck network"),
 )

@@ -224,4 +224,5 @@ EXERCISE = Exercise(
     },
     solve=solve,
     topics=("parameters", "vision transformer", "inductive bias"),
+    prose_only=("the answer is a judgement about inductive bias and data; its counts are those of two fixed, published models"),
 )

@@ -351,8 +351,13 @@ def test_exercise_26_renders_in_every_format():
     for renderer in (latex_solution, markdown, text):
         assert "AP" in renderer.render_solution(solution)
     answers = json.loads(json_renderer.render_solution(solution))["answers"]
-    assert set(answers) == {"ap50", "ap75", "map_coco", "voc_ap"}
-    assert all(isinstance(value, float) for value in answers.values())
+    assert set(answers) == {"ap50", "ap75", "map_coco", "voc_ap", "precision", "recall"}
+    ranks = len(exercise(26).defaults["detections"])
+    assert all(isinstance(answers[name], float) for name in ("ap50", "ap75", "map_coco", "voc_ap"))
+    assert all(
+        len(answers[name]) == ranks and all(isinstance(v, (int, float)) for v in answers[name])
+        for name in ("precision", "recall")
+    )
 
 
 def test_importing_detection_loads_no_numpy():

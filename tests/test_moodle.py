@@ -1,6 +1,9 @@
 """Moodle XML: parsed back with ElementTree and checked against key.json; HTML feedback well formed and escaped."""
 
 import json
+import re
+import shutil
+import subprocess
 from fractions import Fraction
 from xml.etree import ElementTree
 
@@ -15,7 +18,6 @@ MAIN_ANSWERS = {
     1: ("output_size",),
     2: ("output_size",),
     3: ("params",),
-    4: ("output", 0, 0),
     5: ("receptive_field",),
     6: ("receptive_field",),
     9: ("macs",),
@@ -58,8 +60,9 @@ def html_fragment(text):
     return ElementTree.fromstring(f"<div>{text}</div>")
 
 
-def numerical(quiz):
-    return [question for question in quiz.findall("question") if question.get("type") == "numerical"]
+def questions_of(quiz):
+    """Every question but the category entries, numerical or cloze, in key order."""
+    return [question for question in quiz.findall("question") if question.get("type") != "category"]
 
 
 def test_one_category_per_exercise_holding_its_variants_in_key_order(generated):
@@ -67,8 +70,9 @@ def test_one_category_per_exercise_holding_its_variants_in_key_order(generated):
     children = quiz.findall("question")
     categories = [child.findtext("category/text") for child in children if child.get("type") == "category"]
     assert categories == [f"$course$/top/symconv seed 31/Exercise {number}. {title}" for number, title in _titles(key)]
-    assert [child.get("type") for child in children] == ["category", "numerical", "numerical", "numerical"] * len(MAIN_ANSWERS)
-    names = [question.findtext("name/text") for question in numerical(quiz)]
+    kinds = ["cloze" if number in CLOZE_EXERCISES else "numerical" for number, _ in _titles(key)]
+    assert [child.get("type") for child in children] == [kind for one in kinds for kind in ["category", one, one, one]]
+    names = [question.findtext("name/text") for question in questions_of(quiz)]
     assert [name.rsplit("variant ", 1)[1] for name in names] == [entry["id"] for entry in key["variants"]]
 
 
@@ -81,7 +85,9 @@ def _titles(key):
 
 def test_answers_and_tolerances_agree_with_the_key(generated):
     quiz, key = generated
-    for question, entry in zip(numerical(quiz), key["variants"]):
+    for question, entry in zip(questions_of(quiz), key["variants"]):
+        if entry["exercise"] in CLOZE_EXERCISES:  # checked field by field below
+            continue
         name, *index = MAIN_ANSWERS[entry["exercise"]]
         expected = entry["answers"][name]
         for position in index:
@@ -97,7 +103,7 @@ def test_answers_and_tolerances_agree_with_the_key(generated):
 
 def test_question_and_feedback_are_well_formed_html_with_mathjax_delimiters(generated):
     quiz, key = generated
-    for question, entry in zip(numerical(quiz), key["variants"]):
+    for question, entry in zip(questions_of(quiz), key["variants"]):
         body = html_fragment(question.findtext("questiontext/text"))
         text = "".join(body.itertext())
         assert entry["id"] in text and "Enter " in text and "$" not in text
@@ -106,14 +112,15 @@ def test_question_and_feedback_are_well_formed_html_with_mathjax_delimiters(gene
         assert r"\[\begin{aligned}" in working and "&=" in working and "align*" not in working
         assert "$" not in working and "Answer." in working
         assert "&=" not in feedback  # the ampersand is escaped in the HTML source
-    params = [q for q, e in zip(numerical(quiz), key["variants"]) if e["exercise"] == 3][0]
+    params = [q for q, e in zip(questions_of(quiz), key["variants"]) if e["exercise"] == 3][0]
     assert r"\(C_{\text{in}} = " in params.findtext("questiontext/text")
 
 
 def test_tables_and_figures_reach_the_feedback(generated):
     quiz, key = generated
     feedback = {
-        entry["exercise"]: question.findtext("generalfeedback/text") for question, entry in zip(numerical(quiz), key["variants"])
+        entry["exercise"]: question.findtext("generalfeedback/text")
+        for question, entry in zip(questions_of(quiz), key["variants"])
     }
     assert "<table>" in feedback[10] and "<table>" in feedback[28]
     assert "<pre>" in feedback[4]  # the grids, drawn as text
@@ -146,3 +153,65 @@ def test_cdata_and_markup_inside_prose_survive():
 )
 def test_exact_integers_are_graded_exactly_and_other_values_within_a_relative_tolerance(value, expected):
     assert moodle.answer_and_tolerance(value) == expected
+
+
+CLOZE_FIELD = re.compile(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}")
+# exercise: the answers its cloze question asks for, in order
+CLOZE_EXERCISES = {
+    4: ("output",),
+    16: ("stacked_terms",),
+    31: ("similarities", "probabilities"),
+    8: ("output_shape",),
+    11: ("general_output_size", "output_padding"),
+    12: ("window_maxima",),
+    13: ("grad_input_example",),
+    18: ("example_elements_per_statistic",),
+    23: ("multipliers",),
+    26: ("precision", "recall", "voc_ap", "ap50", "ap75", "map_coco"),
+    32: ("elements_per_statistic",),
+}
+
+
+def flatten(value):
+    """The numbers of nested lists (and of mappings, in their order) in reading order."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [leaf for entry in value for leaf in flatten(entry)] if isinstance(value, list) else [value]
+
+
+@pytest.fixture(scope="module")
+def cloze(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cloze")
+    argv = ["variants", "--seed", "8", "-n", "3", "--exercises", ",".join(map(str, CLOZE_EXERCISES)), "--out", str(out)]
+    modules = tuple(dict.fromkeys((*cli.COMMAND_MODULES, "symconv.cli.variants")))
+    saved, cli.COMMAND_MODULES = cli.COMMAND_MODULES, modules
+    try:
+        assert cli.main([*argv, "--format", "json,moodle"]) == 0
+    finally:
+        cli.COMMAND_MODULES = saved
+    return out / "moodle.xml", json.loads((out / "key.json").read_text())
+
+
+def test_multi_part_answers_are_cloze_questions_whose_fields_are_the_keys_numbers(cloze):
+    path, key = cloze
+    questions = [question for question in ElementTree.parse(path).getroot() if question.get("type") != "category"]
+    assert [question.get("type") for question in questions] == ["cloze"] * len(key["variants"])
+    for question, entry in zip(questions, key["variants"]):
+        # Where the cloze asks for the last precision and recall, the key holds them after every rank.
+        answers = {name: value[-1] if name in ("precision", "recall") else value for name, value in entry["answers"].items()}
+        expected = flatten([answers[name] for name in CLOZE_EXERCISES[entry["exercise"]]])
+        fields = CLOZE_FIELD.findall(question.findtext("questiontext/text"))
+        assert len(fields) == len(expected) > 1
+        for (answer, tolerance), value in zip(fields, expected):
+            if isinstance(value, int):
+                assert (answer, tolerance) == (str(value), "0")
+            else:
+                assert float(answer) == value and float(tolerance) == pytest.approx(abs(value) / 1000, rel=1e-12)
+        html_fragment(question.findtext("questiontext/text"))
+
+
+@pytest.mark.skipif(shutil.which("xmllint") is None, reason="xmllint (apt: libxml2-utils) is not installed")
+def test_xmllint_accepts_the_quiz(cloze):
+    path, _ = cloze
+    result = subprocess.run(["xmllint", "--noout", str(path)], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")

@@ -172,7 +172,7 @@ def test_size_variants_keep_padding_within_the_kernel(seed):
 
 
 def test_about_half_the_size_variants_have_a_floor_that_drops_a_remainder():
-    drawn = variants.sample(exercises.get(1), 11, 400)
+    drawn = variants.sample(exercises.get(1), 11, 100)  # half the 198 distinct valid variants
     dropped = [
         (p["n"] + 2 * p["padding"] - p["dilation"] * (p["kernel_size"] - 1) - 1) % p["stride"] != 0
         for p in (v.params for v in drawn)
@@ -196,19 +196,18 @@ def test_different_seeds_give_different_variants():
 def test_a_set_never_repeats_a_question():
     drawn = variants.sample(exercises.get(28), 0, 9)  # all nine kernel/rate pairs
     assert len({(v.params["kernel_size"], v.params["dilation"]) for v in drawn}) == 9
-    macs = variants.sample(exercises.get(9), 0, 300)
-    questions = {
-        (v.params["in_channels"], v.params["out_channels"], frozenset((v.params["out_h"], v.params["out_w"]))) for v in macs
-    }
-    assert len(questions) == 300  # a 56×28 map is the same question as 28×56
+    half = variants.distinct_valid(exercises.get(9), {}) // 2
+    macs = variants.sample(exercises.get(9), 0, half)
+    questions = {(v.params["in_channels"], v.params["out_channels"], v.params["out_h"], v.params["out_w"]) for v in macs}
+    assert len(questions) == half > 40 and all(v.params["out_h"] == v.params["out_w"] for v in macs)
 
 
 def test_more_variants_than_exist_is_refused():
     with pytest.raises(SymconvError, match=r"-n=10: exercise 28 has only 9 distinct variants"):
         variants.sample(exercises.get(28), 0, 10)
-    # 16 kernel and padding pairs, of which only 10 keep the padding within half the kernel.
-    with pytest.raises(SymconvError, match=r"-n=12: exercise 1 has only 10 distinct valid variants with the pinned parameters"):
-        variants.sample(exercises.get(1), 0, 12, {"n": 8, "stride": 4})
+    # 25 kernel and padding pairs; at stride 4 only 7×7 and 11×11 kernels, each padded by 0 or K // 2.
+    with pytest.raises(SymconvError, match=r"-n=7: exercise 1 has only 4 distinct valid variants with the pinned parameters"):
+        variants.sample(exercises.get(1), 0, 7, {"n": 224, "stride": 4})
 
 
 def test_a_domain_too_tight_is_reported_with_its_rejection_rate():
@@ -233,9 +232,16 @@ def test_a_domain_too_tight_is_reported_with_its_rejection_rate():
 
 
 def test_exercises_without_domains_are_not_parametrised():
-    exercise = exercises.get(13)
+    exercise = Exercise(number=99, title="t", question="q", solve=None, defaults={"n": 1})
     assert not exercise.parametrised
-    with pytest.raises(SymconvError, match="exercise=13: not parametrised"):
+    with pytest.raises(SymconvError, match="exercise=99: not parametrised"):
+        variants.sample(exercise, 0, 1)
+
+
+def test_prose_only_exercises_say_why_they_have_no_variants():
+    exercise = exercises.get(29)
+    assert exercise.prose_only and not exercise.parametrised
+    with pytest.raises(SymconvError, match="exercise=29: prose only: the answer explains"):
         variants.sample(exercise, 0, 1)
 
 
@@ -455,7 +461,7 @@ def test_awkward_names_are_escaped_in_every_output(tmp_path, run):
     from xml.etree import ElementTree
 
     quiz = ElementTree.parse(tmp_path / "moodle.xml").getroot()
-    names = [question.findtext("name/text") for question in quiz.iter("question") if question.get("type") == "numerical"]
+    names = [question.findtext("name/text") for question in quiz.iter("question") if question.get("type") != "category"]
     assert len(names) == 2 and all(f"{AWKWARD_NAME} (s<1>&)" in name for name in names)
 
 
@@ -469,13 +475,29 @@ def test_roster_sets_hold_one_variant_per_exercise_per_student(tmp_path, run):
     assert all(entry["id"] in questions for entry in key["variants"]) and questions.count("\\clearpage") == 2
 
 
+def test_a_range_skips_the_exercises_without_variants_and_says_why(tmp_path, run, monkeypatch):
+    from symconv.teaching import exercises as registry
+
+    prose = [number for number, exercise in registry.load().items() if exercise.prose_only]
+    assert 0 < len(prose) <= 4
+    code, stdout, _ = run("variants", "--seed", 2, "-n", 1, "--exercises", "28-29,34", "--out", tmp_path, "--format", "json")
+    assert code == 0
+    assert [json.loads((tmp_path / "key.json").read_text())["variants"][0]["exercise"]] == [28]
+    assert "skipped exercise 29: prose only: the answer explains" in stdout
+    assert "skipped exercise 34: prose only: the answer is a judgement" in stdout
+    code, stdout, _ = run("list")
+    assert code == 0 and all(f"(prose only: {registry.get(number).prose_only})" in stdout for number in prose)
+    code, stdout, stderr = run("stress", 29, "-n", 5)
+    assert (code, stdout) == (2, "") and stderr.startswith("error: exercise=29: prose only: ")
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["-n", "20", "--exercises", "28"], "-n=20: exercise 28 has only 9 distinct variants"),
         (["-n", "2", "--param", "stride=x"], "--param='stride=x': must be an integer"),
         (["-n", "2", "--param", "wings=2"], "--param='wings=2': unknown parameter 'wings'"),
-        (["-n", "2", "--exercises", "13"], "exercise=13: not parametrised"),
+        (["-n", "2", "--exercises", "29,34"], "exercise=29: prose only"),
         (["-n", "2", "--format", "latex,docx"], "--format='latex,docx': must be a comma-separated list"),
         (["--exercises", "1"], "-n=None: give the number of variants"),
     ],
@@ -513,18 +535,18 @@ def test_stress_reports_ranges_rejections_duplicates_and_cost(run):
     code, stdout, _ = run("stress", "1", "-n", "300")
     assert code == 0
     rows = {line.split()[0]: line.split() for line in stdout.splitlines() if line.strip()}
-    assert 8 <= int(rows["n"][1]) <= int(rows["n"][2]) <= 256 and rows["kernel_size"][1:4] == ["1", "7", "4"]
+    assert 7 <= int(rows["n"][1]) <= int(rows["n"][2]) <= 299 and rows["kernel_size"][1:4] == ["1", "11", "5"]
     assert int(rows["output_size"][1]) >= 1
     for phrase in (
         "rejected as invalid",
         "padding at most half",
         "interest: the floor drops",
         "duplicates:",
-        "of 7470 distinct valid variants",
+        "of 198 distinct valid variants",
         "time per variant",
     ):
         assert phrase in stdout
-    assert run("stress", "13")[0] == 2
+    assert run("stress", "29")[0] == 2
 
 
 def test_progress_bar_only_on_a_terminal():
@@ -621,3 +643,11 @@ def test_receptive_field_variants_against_autograd():
         pool = lambda: torch.nn.AvgPool2d(p["pool_kernel"], p["pool_stride"])  # noqa: E731
         layers = torch.nn.Sequential(ones_conv(p["conv1_kernel"]), pool(), ones_conv(p["conv2_kernel"]), pool())
         assert variant.solution().answers["receptive_field"] == receptive_field_by_gradient(layers, size=96)
+
+
+def test_stress_counts_the_distinct_variants_or_says_how_many_combinations_the_domains_hold():
+    assert "of 198 distinct valid variants" in stress.stress(exercises.get(1), 3).text()
+    report = stress.stress(exercises.get(26), 3)
+    layouts = len(exercises.get(26).domains["truths"])
+    assert report.combinations == layouts * exercises.get(26).domains["detections"].count and report.combinations_at_least
+    assert f"the domains hold {report.combinations:,} combinations or more before constraints" in report.text()

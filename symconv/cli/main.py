@@ -76,7 +76,10 @@ def run_list(arguments: argparse.Namespace) -> str:
     from symconv.teaching import exercises
 
     registry = exercises.load(arguments.derivations)
-    return "\n".join(f"{number:>3}  {exercise.title}" for number, exercise in registry.items())
+    return "\n".join(
+        f"{number:>3}  {exercise.title}" + (f"  (prose only: {exercise.prose_only})" if exercise.prose_only else "")
+        for number, exercise in registry.items()
+    )
 
 
 def run_solve(arguments: argparse.Namespace) -> str:

@@ -96,18 +96,30 @@ def parse_formats(text: str) -> list[str]:
     return chosen
 
 
-def chosen_exercises(arguments: argparse.Namespace) -> list[Any]:
+def chosen_exercises(arguments: argparse.Namespace) -> tuple[list[Any], list[str]]:
+    """The exercises to draw from, and a note for each asked-for one that has no variants (skipped).
+
+    All exercises (no ``--exercises``), a list or a range is taken as "these, where they have variants"; only
+    when none of them has any is the request refused.
+    """
     from symconv.cli.main import parse_exercise_list
     from symconv.teaching import exercises
-    from symconv.teaching.variants import require_parametrised
+    from symconv.teaching.variants import require_parametrised, without_variants
 
     registry = exercises.load(arguments.derivations)
     if arguments.exercises is None:
-        return [exercise for exercise in registry.values() if exercise.parametrised]
-    chosen = [exercises.get(number, arguments.derivations) for number in dict.fromkeys(parse_exercise_list(arguments.exercises))]
-    for exercise in chosen:
-        require_parametrised(exercise)
-    return chosen
+        asked = list(registry.values())
+    else:
+        asked = [
+            exercises.get(number, arguments.derivations) for number in dict.fromkeys(parse_exercise_list(arguments.exercises))
+        ]
+    reasons = {exercise.number: without_variants(exercise) for exercise in asked}
+    chosen = [exercise for exercise in asked if not reasons[exercise.number]]
+    if not asked:
+        raise invalid("--derivations", str(arguments.derivations), "holds no exercises")
+    if not chosen:
+        require_parametrised(asked[0])
+    return chosen, [f"skipped exercise {number}: {reason}" for number, reason in reasons.items() if reason]
 
 
 def run_variants(arguments: argparse.Namespace) -> str:
@@ -116,7 +128,7 @@ def run_variants(arguments: argparse.Namespace) -> str:
     from symconv.teaching.publish import Publication
 
     formats = parse_formats(arguments.format)
-    chosen = chosen_exercises(arguments)
+    chosen, skipped = chosen_exercises(arguments)
     pins = model.parse_pins(arguments.param, chosen)
     students = model.read_roster(arguments.students) if arguments.students is not None else [None]
     count = arguments.n if arguments.n is not None else (1 if arguments.students is not None else None)
@@ -150,7 +162,7 @@ def run_variants(arguments: argparse.Namespace) -> str:
         documents = build_documents(worked, arguments.seed, pins, formats, arguments.students is not None)
         roster_lines = {escape_text(student.label()): student.line for student in students if student is not None}
         written = write_all(publication, documents, "pdf" in formats, roster_lines)
-    notes = [f"wrote {path}" for path in written]
+    notes = [f"wrote {path}" for path in written] + skipped
     if "pdf" in formats and not any(path.suffix == ".pdf" for path in written):
         notes.append("latexmk not found: PDFs skipped")
     if "canvas" in formats:
@@ -158,13 +170,12 @@ def run_variants(arguments: argparse.Namespace) -> str:
     if arguments.students is not None:
         notes += shared_variants(drawn, len(students))
     if "moodle" in formats:
-        asked = {
-            variant.exercise.number: model.main_answer(variant.exercise, solution.answers).name for variant, solution in worked
-        }
-        notes.append(
-            "moodle.xml asks for one answer per variant: "
-            + ", ".join(f"{name} (exercise {number})" for number, name in asked.items())
-        )
+        asked = {}
+        for variant, solution in worked:
+            main = model.main_answer(variant.exercise, solution.answers)
+            parts = ", several parts" if isinstance(main.value(solution.answers), list) else ""
+            asked[variant.exercise.number] = f"{main.name} (exercise {variant.exercise.number}{parts})"
+        notes.append("moodle.xml asks for one answer per variant: " + ", ".join(asked.values()))
     return "\n".join(notes)
 
 
@@ -360,6 +371,7 @@ def canvas_document(worked: Sequence[tuple[Any, Any]], seed: int, by_student: bo
 
 def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
     from symconv.render.moodle import NumericalQuestion, render_quiz
+    from symconv.teaching.domains import AnswerParts
     from symconv.teaching.variants import main_answer
 
     categories: dict[int, tuple[tuple[str, ...], list]] = {}
@@ -373,6 +385,7 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
             solution=solution,
             prompt=asked.prompt,
             answer=asked.value(solution.answers),
+            labels=asked.labels() if isinstance(asked, AnswerParts) else (),
         )
         categories.setdefault(exercise.number, (path, []))[1].append(question)
     return render_quiz(list(categories.values()))

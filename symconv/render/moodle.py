@@ -1,4 +1,7 @@
-"""Moodle XML renderer: numerical questions with worked solutions as HTML feedback typeset by MathJax.
+"""Moodle XML renderer: numerical and cloze questions with worked solutions as HTML feedback typeset by MathJax.
+
+A single number is a numerical question; a matrix or several numbers are one cloze question whose embedded
+NUMERICAL fields (``{1:NUMERICAL:=value:tolerance}``) sit where the numbers go, each graded as a single answer.
 
 Prose is HTML-escaped; its inline math goes inside ``\\( \\)`` and displayed working inside ``\\[ \\]``
 (the LaTeX itself HTML-escaped, as MathJax reads the text the browser decodes). HTML travels in CDATA
@@ -14,6 +17,7 @@ from typing import Any, Sequence
 from xml.sax.saxutils import escape
 
 from symconv.core.solution import Solution
+from symconv.core.values import exact
 from symconv.render.html import HtmlWriter
 
 # Answers that are not whole numbers are graded within this share of their value.
@@ -22,13 +26,18 @@ RELATIVE_TOLERANCE = Fraction(1, 1000)
 
 @dataclass(frozen=True)
 class NumericalQuestion:
-    """One numerical question: the worked solution it comes from and the number it asks for."""
+    """One question: the worked solution it comes from and the number, or the numbers, it asks for."""
 
     name: str
     heading: str  # plain text shown above the question (student, variant id)
     solution: Solution
     prompt: str  # prose with inline $…$, completing "Enter …"
-    answer: Any  # exact: int or Fraction
+    answer: Any  # exact: an int or Fraction, or nested lists of them (a cloze question)
+    labels: Sequence[str] = ()  # for a flat list of answers: what each one is (prose with inline $…$)
+
+    @property
+    def multi_part(self) -> bool:
+        return isinstance(self.answer, (list, tuple))
 
 
 def mathjax_inline(tex: str) -> str:
@@ -53,6 +62,35 @@ def answer_and_tolerance(value: Any) -> tuple[str, str]:
     return repr(float(value)), repr(float(abs(value) * RELATIVE_TOLERANCE))
 
 
+def cloze_field(value: Any) -> str:
+    """An embedded numerical sub-answer: weight 1, the value, and its tolerance as for a single answer."""
+    answer, tolerance = answer_and_tolerance(exact(value))
+    return f"{{1:NUMERICAL:={answer}:{tolerance}}}"
+
+
+def cloze_cell(value: Any) -> str:
+    """A number's field, or a tuple of fields for a list (a position, a pair)."""
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(cloze_cell(entry) for entry in value) + ")"
+    return cloze_field(value)
+
+
+def cloze_answers_html(answer: Sequence[Any], labels: Sequence[str]) -> str:
+    """Labelled fields for several named numbers; a table of fields, one cell per entry, for a matrix."""
+    if labels:
+        return (
+            "<ul>"
+            + "".join(f"<li>{prose_html(label)}: {cloze_cell(value)}</li>" for label, value in zip(labels, answer))
+            + "</ul>"
+        )
+    rows = answer if all(isinstance(row, (list, tuple)) for row in answer) else [answer]
+    return (
+        "<table>"
+        + "".join("<tr>" + "".join(f"<td>{cloze_cell(value)}</td>" for value in row) + "</tr>" for row in rows)
+        + "</table>"
+    )
+
+
 def cdata(text: str) -> str:
     # "]]>" would end the section early: split it across two sections.
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
@@ -69,12 +107,22 @@ def question_xml(question: NumericalQuestion) -> str:
         f"<p><strong>{html.escape(question.heading, quote=False)}</strong></p>\n"
         f"<p>{prose_html(solution.question)}</p>\n<p>Enter {prose_html(question.prompt)}.</p>"
     )
+    head = f"""    <name><text>{escape(question.name)}</text></name>
+"""
+    feedback = f"""    <generalfeedback format="html"><text>{cdata(solution_html(solution))}</text></generalfeedback>
+"""
+    if question.multi_part:
+        body += "\n" + cloze_answers_html(question.answer, question.labels)
+        return f"""  <question type="cloze">
+{head}    <questiontext format="html"><text>{cdata(body)}</text></questiontext>
+{feedback}    <penalty>0</penalty>
+    <hidden>0</hidden>
+  </question>
+"""
     answer, tolerance = answer_and_tolerance(question.answer)
     return f"""  <question type="numerical">
-    <name><text>{escape(question.name)}</text></name>
-    <questiontext format="html"><text>{cdata(body)}</text></questiontext>
-    <generalfeedback format="html"><text>{cdata(solution_html(solution))}</text></generalfeedback>
-    <defaultgrade>1</defaultgrade>
+{head}    <questiontext format="html"><text>{cdata(body)}</text></questiontext>
+{feedback}    <defaultgrade>1</defaultgrade>
     <penalty>0</penalty>
     <hidden>0</hidden>
     <answer fraction="100" format="moodle_auto_format">

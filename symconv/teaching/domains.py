@@ -81,6 +81,97 @@ class Choice:
         return "{" + ", ".join(map(str, self.values)) + "}"
 
 
+@dataclass(frozen=True)
+class IntMatrix:
+    """Integer matrices, rows as tuples: a side from ``sides`` (the row count, and the column count unless
+    ``columns`` fixes it), then every entry from low..high.
+
+    Too many to list, so never enumerated: ``count`` says how many there are.
+    """
+
+    sides: tuple[int, ...]
+    low: int
+    high: int
+    columns: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.sides or any(not is_integer(side) or side < 1 for side in self.sides) or self.high < self.low:
+            raise invalid("IntMatrix", (self.sides, self.low, self.high), "needs sides >= 1 and low <= high")
+
+    def _shape(self, side: int) -> tuple[int, int]:
+        return side, self.columns or side
+
+    @property
+    def count(self) -> int:
+        return sum((self.high - self.low + 1) ** math.prod(self._shape(side)) for side in self.sides)
+
+    @property
+    def values(self) -> Any:
+        import itertools
+
+        span = range(self.low, self.high + 1)
+        return (
+            tuple(entries[row * cols : (row + 1) * cols] for row in range(rows))
+            for rows, cols in map(self._shape, self.sides)
+            for entries in itertools.product(span, repeat=rows * cols)
+        )
+
+    def draw(self, rng: random.Random) -> tuple[tuple[int, ...], ...]:
+        rows, cols = self._shape(self.sides[_below(rng, len(self.sides))])
+        span = self.high - self.low + 1
+        return tuple(tuple(self.low + _below(rng, span) for _ in range(cols)) for _ in range(rows))
+
+    def draw_array(self, generator: Any, size: int) -> Any:
+        raise invalid("IntMatrix", str(self), "matrices are drawn one variant at a time, not as arrays")
+
+    def __str__(self) -> str:
+        shapes = " or ".join("×".join(map(str, self._shape(side))) for side in self.sides)
+        return f"{shapes}, entries {self.low}..{self.high}"
+
+
+@dataclass(frozen=True)
+class IntTuple:
+    """Tuples of ``length`` integers, each from low..high."""
+
+    length: int
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if not is_integer(self.length) or self.length < 1 or self.high < self.low:
+            raise invalid("IntTuple", (self.length, self.low, self.high), "needs length >= 1 and low <= high")
+
+    @property
+    def count(self) -> int:
+        return (self.high - self.low + 1) ** self.length
+
+    @property
+    def values(self) -> Any:
+        import itertools
+
+        return itertools.product(range(self.low, self.high + 1), repeat=self.length)
+
+    def draw(self, rng: random.Random) -> tuple[int, ...]:
+        return tuple(self.low + _below(rng, self.high - self.low + 1) for _ in range(self.length))
+
+    def draw_array(self, generator: Any, size: int) -> Any:
+        raise invalid("IntTuple", str(self), "tuples are drawn one variant at a time, not as arrays")
+
+    def __str__(self) -> str:
+        return f"{self.length} integers {self.low}..{self.high}"
+
+
+def domain_size(domain: Any) -> int:
+    """How many values a domain holds: ``count`` where there are too many to list, else ``len``.
+
+    A domain is any object with ``draw(rng)`` (using only ``rng.random()``) and ``__str__``, plus either ``values``
+    and ``__len__`` or ``count`` (a lower bound when it sets ``lower_bound = True``); exercises may define their
+    own, e.g. a set of detections around given objects.
+    """
+    count = getattr(domain, "count", None)
+    return count if isinstance(count, int) else len(domain)
+
+
 # --- constraints -------------------------------------------------------------------------------------
 
 
@@ -202,7 +293,8 @@ def floor_discards(formula: Formula, share: float, description: str) -> Constrai
 
 @dataclass(frozen=True)
 class MainAnswer:
-    """The one number a single-answer quiz question asks for: an answer, or one entry of a matrix answer.
+    """The number a quiz question asks for: an answer, or one entry of a matrix answer; a matrix, list or
+    mapping of numbers is asked for as several parts.
 
     ``prompt`` is prose (inline math between ``$``) completing "Enter …".
     """
@@ -215,7 +307,28 @@ class MainAnswer:
         value = answers[self.name]
         for position in self.index:
             value = value[position]
-        return exact(value)
+        # A mapping (one number per case, e.g. per depth) is asked for in its order; an array as nested lists.
+        if isinstance(value, Mapping):
+            return list(value.values())
+        return value.tolist() if hasattr(value, "tolist") else exact(value)
+
+
+@dataclass(frozen=True)
+class AnswerParts:
+    """Several numbers asked together (one multi-part quiz question): each an answer or one entry of one.
+
+    ``parts`` holds (label, answer name, index) triples; ``name`` names the whole set in reports.
+    """
+
+    name: str
+    prompt: str
+    parts: tuple[tuple[str, str, tuple[int | str, ...]], ...]
+
+    def labels(self) -> list[str]:
+        return [label for label, _, _ in self.parts]
+
+    def value(self, answers: Mapping[str, Any]) -> list[Any]:
+        return [MainAnswer(name, label, index).value(answers) for label, name, index in self.parts]
 
 
 def formula_answers(**formulas: Formula) -> Callable[[Mapping[str, Any]], dict[str, Any]]:

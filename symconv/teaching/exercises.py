@@ -43,11 +43,15 @@ class Exercise:
     main_answer: Any = None
     # array_answers: answers computed on numpy arrays of parameters, for bulk answer keys.
     array_answers: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    # prose_only: why the answer is an explanation with nothing to recompute, so the exercise has no variants.
+    prose_only: str = ""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.domains) - set(self.defaults))
         if unknown:
             raise invalid("domains", unknown[0], f"exercise {self.number} has parameters {sorted(self.defaults)}")
+        if self.prose_only and self.domains:
+            raise invalid("prose_only", self.prose_only, f"exercise {self.number} declares domains, so it has variants")
 
     @property
     def where(self) -> str:

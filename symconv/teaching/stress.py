@@ -82,6 +82,8 @@ class StressReport:
     tally: Tally
     duplicates: int
     distinct_space: int | None
+    combinations: int
+    combinations_at_least: bool  # some domain knows only a lower bound of its size
     draw_seconds: float
     worked_seconds: float
 
@@ -113,6 +115,11 @@ class StressReport:
         lines.append(
             f"duplicates: {self.duplicates} of {count} repeat an earlier variant; {count - self.duplicates} distinct{space}"
         )
+        if self.distinct_space is None:
+            lines.append(
+                f"distinct variants: the domains hold {self.combinations:,} combinations"
+                f"{' or more' if self.combinations_at_least else ''} before constraints, too many to count the valid ones"
+            )
         lines.append(
             f"time per variant: draw {self.draw_seconds / count * 1e3:.3f} ms, "
             f"worked solution (solve + LaTeX) {self.worked_seconds / count * 1e3:.3f} ms"
@@ -181,5 +188,9 @@ def stress(
         if progress is not None:
             progress()
     worked_seconds = time.perf_counter() - start
-    space = distinct_valid(exercise, pins) if combinations(exercise, pins) <= ENUMERATION_LIMIT else None
-    return StressReport(exercise, count, seed, drawn, answers, tally, duplicates, space, draw_seconds, worked_seconds)
+    total = combinations(exercise, pins)
+    space = distinct_valid(exercise, pins) if total <= ENUMERATION_LIMIT else None
+    bound = any(getattr(domain, "lower_bound", False) for name, domain in exercise.domains.items() if name not in pins)
+    return StressReport(
+        exercise, count, seed, drawn, answers, tally, duplicates, space, total, bound, draw_seconds, worked_seconds
+    )

@@ -28,7 +28,7 @@ from symconv.core.limits import MAX_ROSTER_LINE, MAX_STUDENTS, MAX_VARIANTS
 from symconv.core.solution import Solution
 from symconv.core.values import exact, is_integer
 from symconv.render.scripts import undrawable
-from symconv.teaching.domains import Constraint, MainAnswer, is_number
+from symconv.teaching.domains import Constraint, MainAnswer, domain_size, is_number
 from symconv.teaching.exercises import Exercise
 
 GENERATOR = "symconv-variants/1"  # bump when the sampling changes, so old keys are not misread
@@ -82,9 +82,19 @@ class Tally:
         return self.rejected / self.draws if self.draws else 0.0
 
 
-def require_parametrised(exercise: Exercise) -> None:
+def without_variants(exercise: Exercise) -> str:
+    """Why the exercise has no variants ("" when it has them)."""
+    if exercise.prose_only:
+        return f"prose only: {exercise.prose_only}, so it has no variants"
     if not exercise.parametrised:
-        raise invalid("exercise", exercise.number, "not parametrised: it declares no parameter domains, so it has no variants")
+        return "not parametrised: it declares no parameter domains, so it has no variants"
+    return ""
+
+
+def require_parametrised(exercise: Exercise) -> None:
+    reason = without_variants(exercise)
+    if reason:
+        raise invalid("exercise", exercise.number, reason)
 
 
 def variant_key(exercise: Exercise, params: Mapping[str, Any]) -> Hashable:
@@ -157,7 +167,7 @@ def _too_tight(exercise: Exercise, tally: Tally, pins: Mapping[str, Any]) -> Sym
 
 def combinations(exercise: Exercise, pins: Mapping[str, Any]) -> int:
     """How many parameter combinations the domains allow (before constraints and keys)."""
-    return math.prod(len(domain) for name, domain in exercise.domains.items() if name not in pins)
+    return math.prod(domain_size(domain) for name, domain in exercise.domains.items() if name not in pins)
 
 
 def distinct_valid(exercise: Exercise, pins: Mapping[str, Any]) -> int:
