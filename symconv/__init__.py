@@ -41,6 +41,7 @@ _API: dict[str, str] = {
     "depthwise_separable_macs": "symconv.formulas.layers:depthwise_separable_macs",
     "depthwise_separable_params": "symconv.formulas.layers:depthwise_separable_params",
     "effective_kernel_size": "symconv.formulas.layers:effective_kernel_size",
+    "elementwise_macs": "symconv.formulas.layers:elementwise_macs",
     "linear_macs": "symconv.formulas.layers:linear_macs",
     "linear_params": "symconv.formulas.layers:linear_params",
     "pool_output_size": "symconv.formulas.layers:pool_output_size",

@@ -8,6 +8,7 @@ from symconv import SymconvError
 from symconv.formulas.catalogue import catalogue
 
 FORMULAS = catalogue()
+SWITCHES = ("bias", "ceil_mode")
 
 
 def reference(formula, args, kwargs):
@@ -24,9 +25,14 @@ def reference(formula, args, kwargs):
 def calls(draw):
     formula = FORMULAS[draw(st.sampled_from(sorted(FORMULAS)))]
     names = list(formula.signature.parameters)
-    args = tuple(draw(st.lists(st.integers(1, 9), max_size=len(names) + 1)))
+
+    def value(name):  # a value of the argument's own kind: switches take True or False
+        return draw(st.booleans() if name in SWITCHES else st.integers(1, 9))
+
+    count = draw(st.integers(0, len(names) + 1))
+    args = tuple(value(names[position] if position < len(names) else "") for position in range(count))
     keywords = draw(st.lists(st.sampled_from([*names, "unknown"]), unique=True, max_size=len(names)))
-    return formula, args, {name: draw(st.integers(1, 9)) for name in keywords}
+    return formula, args, {name: value(name) for name in keywords}
 
 
 @settings(max_examples=600, deadline=None)

@@ -25,6 +25,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> str:
+    from symconv.core.errors import guarded
     from symconv.networks import analyze
 
     network, default_shape = load_model(arguments.model)
@@ -34,16 +35,18 @@ def run(arguments: argparse.Namespace) -> str:
 
         try:
             report = from_torch(network, shape or (3, "H", "W"), arguments.convention)
-        except Exception as error:  # a model that fails to trace is the model's problem: one line, exit 2
-            from symconv.core.errors import invalid
+        except (Exception, SystemExit) as error:  # a model that fails to trace is the model's problem: one line, exit 2
+            from symconv.core.errors import describe, invalid
 
-            raise invalid("model", arguments.model, str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+            reason = str(error).splitlines()[0] if str(error) and not isinstance(error, SystemExit) else describe(error)
+            raise invalid("model", arguments.model, reason) from None
     else:
         if shape is None:
             from symconv.core.errors import invalid
 
             raise invalid("--input", None, "is required for a network loaded from a file")
-        report = analyze.analyze(network, shape, arguments.convention)
+        # A network from a file may hold the user's own layers: what their code raises is reported, not a crash.
+        report = guarded(f"model={arguments.model!r}", lambda: analyze.analyze(network, shape, arguments.convention))
     if arguments.format == "json":
         return analyze.report_json(report)
     if arguments.format == "latex":
@@ -62,7 +65,7 @@ def parse_input(text: str) -> tuple[int | str, ...]:
     parts = text.replace("×", "x").split("x") if text else []
     shape: list[int | str] = []
     for part in parts:
-        if part.isdigit() and int(part) >= 1:
+        if part.isascii() and part.isdigit() and len(part) <= 100 and int(part) >= 1:  # int() refuses 4,300 digits
             shape.append(int(part))
         elif part.isidentifier():
             shape.append(part)
@@ -97,7 +100,7 @@ def _from_file(spec: str) -> Any:
     import importlib.util
     from pathlib import Path
 
-    from symconv.core.errors import SymconvError, invalid
+    from symconv.core.errors import SymconvError, describe, invalid
     from symconv.networks.nn import Layer
 
     filename, _, function_name = spec.rpartition(":")
@@ -115,16 +118,16 @@ def _from_file(spec: str) -> Any:
             module = importlib.import_module(filename)
     except SymconvError:
         raise
-    except Exception as error:  # a broken user file or a missing package (torch) is bad input, not a crash
+    except (Exception, SystemExit) as error:  # a broken user file or a missing package (torch) is bad input, not a crash
         hint = " (pip install 'symconv[torch]')" if getattr(error, "name", None) == "torch" else ""
-        raise invalid("model", spec, f"failed to load: {type(error).__name__}: {error}{hint}") from None
+        raise invalid("model", spec, f"failed to load: {describe(error)}{hint}") from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise invalid("model", spec, f"{filename} defines no function {function_name}")
     try:
         network = function()
-    except Exception as error:  # the factory is user code
-        raise invalid("model", spec, f"{function_name}() raised {type(error).__name__}: {error}") from None
+    except (Exception, SystemExit) as error:  # the factory is user code: sys.exit and endless recursion too
+        raise invalid("model", spec, f"{function_name}() raised {describe(error)}") from None
     if not isinstance(network, Layer) and not _is_torch_module(network):
         raise invalid(
             "model", spec, f"{function_name}() returned a {type(network).__name__}, not a symconv.nn network or a torch.nn.Module"

@@ -7,7 +7,8 @@ is imported here; the work, and sympy or numpy, start inside each command's ``ru
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from symconv.core.limits import MAX_MODEL_POINTS, MAX_SWEEP_POINTS
 
 SWEEP_FORMATS = ("text", "csv", "latex")
 SOLVE_FORMATS = ("text", "latex", "markdown")
@@ -22,7 +23,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
         "sweep",
         help="a formula, identity or zoo model evaluated over a grid of parameters",
-        description="Ranges are start:stop or start:stop:step with both ends included; lists are a,b,c.",
+        description="Ranges are start:stop or start:stop:step with both ends included; lists are a,b,c. "
+        f"A grid has at most {MAX_SWEEP_POINTS} points, a model sweep at most {MAX_MODEL_POINTS} sizes.",
     )
     _target_arguments(sweep)
     sweep.add_argument("--format", choices=SWEEP_FORMATS, default="text", help="a text table, CSV or a LaTeX table")
@@ -30,7 +32,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
     plot = commands.add_parser("plot", help="the same sweep drawn with matplotlib (pip install symconv[plot])")
     _target_arguments(plot)
-    plot.add_argument("--out", type=Path, required=True, help="output/NAME.png or output/NAME.pdf")
+    plot.add_argument("--out", required=True, help="output/NAME.png, .pdf or .svg (the suffix picks the format)")
     plot.add_argument("--x", default=None, help="the swept parameter on the horizontal axis (default: the first)")
     plot.set_defaults(run=run_plot)
 
@@ -40,6 +42,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     solve.add_argument("target", help="a value such as 112, or a relation such as '>=100'")
     solve.add_argument("assignments", nargs="*", metavar="name=value", help="the other arguments (numbers or symbol names)")
     solve.add_argument("--format", choices=SOLVE_FORMATS, default="text", help="how to write the working")
+    solve.add_argument(
+        "--explain", action="store_true", help="print the working even when a given value breaks the formula's rules (exit 2)"
+    )
     solve.set_defaults(run=run_solve_for)
 
 
@@ -96,16 +101,46 @@ def run_sweep(arguments: argparse.Namespace) -> str:
 
 
 def run_plot(arguments: argparse.Namespace) -> str:
-    _sweep(arguments).plot(x=arguments.x, out=arguments.out)
-    return f"wrote {arguments.out}"
+    from symconv.teaching.publish import publish_figure
+
+    written = publish_figure(arguments.out, lambda: _sweep(arguments).plot(x=arguments.x))
+    return f"wrote {written}"
 
 
 def run_solve_for(arguments: argparse.Namespace) -> str:
+    from symconv.core.errors import SymconvError
     from symconv.explore.inverse import solve_for
 
     known = {name: _solve_value(name, value) for name, value in _assignments(arguments.assignments).items()}
-    inversion = solve_for(resolve(arguments.formula), arguments.unknown, arguments.target, **known)
-    return {"text": inversion.text, "latex": inversion.latex, "markdown": inversion.markdown}[arguments.format]()
+    source = resolve(arguments.formula)
+    try:
+        broken = None
+        check_knowns(source, arguments.unknown, known)
+    except SymconvError as error:
+        broken = error
+        if not arguments.explain:
+            raise SymconvError(f"{error} (a given value breaks the formula's rules, so the question has no answer)") from None
+    inversion = solve_for(source, arguments.unknown, arguments.target, **known)
+    text = {"text": inversion.text, "latex": inversion.latex, "markdown": inversion.markdown}[arguments.format]()
+    if broken is not None:  # --explain: the working, then the error and exit status 2
+        print(text, flush=True)
+        raise SymconvError(f"{broken} (a given value breaks the formula's rules, so the question has no answer)")
+    if inversion.solutions.is_empty:
+        text += (
+            f"\nNo whole value of {arguments.unknown} meets the target: the question is valid and its answer is the empty set."
+        )
+    return text
+
+
+def check_knowns(source, unknown: str, known: dict) -> None:
+    """The formula's own rules on the given values alone (the unknown left symbolic, so rules on it pass)."""
+    from symconv.core.formula import Formula
+    from symconv.core.symbols import symbol
+
+    if isinstance(source, Formula) and source.check is not None and unknown in source.signature.parameters:
+        source.check(
+            source.bind(**{name: value for name, value in known.items() if name != unknown}, **{unknown: symbol(unknown)})
+        )
 
 
 def resolve(name: str):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from symconv.core.errors import SymconvError, invalid
+from symconv.core.limits import MAX_EXERCISES
 
 FORMATS = ("text", "latex", "markdown", "json")
 COMMAND_MODULES: tuple[str, ...] = ("symconv.cli.analyze", "symconv.cli.variants", "symconv.cli.explore")
@@ -42,17 +43,33 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_exercise_list(text: str) -> list[int]:
-    """``1,2,5-7`` -> [1, 2, 5, 6, 7]."""
-    numbers: list[int] = []
+    """``1,2,5-7`` -> [1, 2, 5, 6, 7]; repeats merged, first order kept; ranges counted before they are listed."""
+    numbers: dict[int, None] = {}
     for part in text.split(","):
-        first, _, last = part.strip().partition("-")
-        if not first.isdigit() or (last and not last.isdigit()):
+        first, dash, last = part.strip().partition("-")
+        if not _ascii_number(first) or (dash and not _ascii_number(last)):
             raise invalid("--exercises", text, "must be numbers and ranges such as 1,2,5-7")
         start, stop = int(first), int(last or first)
         if stop < start:
             raise invalid("--exercises", text, f"range {part.strip()} runs backwards")
-        numbers.extend(range(start, stop + 1))
-    return numbers
+        if stop - start >= MAX_EXERCISES:
+            raise invalid("--exercises", text, f"lists at most {MAX_EXERCISES} exercises")
+        numbers.update(dict.fromkeys(range(start, stop + 1)))
+        if len(numbers) > MAX_EXERCISES:
+            raise invalid("--exercises", text, f"lists at most {MAX_EXERCISES} exercises")
+    return list(numbers)
+
+
+def _folder(text: str) -> Path:
+    """A folder named on the command line; Path("") would quietly be the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder")
+    return Path(text)
+
+
+def _ascii_number(text: str) -> bool:
+    """Digits 0-9 only: str.isdigit also accepts ² and other digits int() refuses; 30 digits is plenty."""
+    return 0 < len(text) <= 30 and text.isascii() and text.isdigit()
 
 
 def run_list(arguments: argparse.Namespace) -> str:
@@ -95,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run symconv COMMAND --help for a command's arguments.",
     )
     parser.add_argument("--version", action="version", version=f"symconv {__version__}")
-    parser.add_argument("--derivations", type=Path, default=None, help="folder of exercise modules (default: the shipped ones)")
+    parser.add_argument(
+        "--derivations", type=_folder, default=None, help="folder of exercise modules (default: the shipped ones)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND")
 
     commands.add_parser("list", help="the exercises available").set_defaults(run=run_list)
@@ -106,8 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.set_defaults(run=run_solve)
 
     sheet = commands.add_parser("sheet", help="questions.tex and solutions.tex (and PDFs) for a set of exercises")
-    sheet.add_argument("--exercises", default=None, help="e.g. 1-7,9 (default: all)")
-    sheet.add_argument("--out", type=Path, default=Path("output"), help="the folder the documents are written to")
+    sheet.add_argument(
+        "--exercises", default=None, help=f"e.g. 1-7,9 (default: all; at most {MAX_EXERCISES}, repeats merged in order)"
+    )
+    # A string: Path("") would quietly be the current folder.
+    sheet.add_argument("--out", default="output", help="the folder the documents are written to (default: output)")
     sheet.add_argument(
         "--no-pdf", action="store_true", help="write the .tex files only (default: PDFs too when latexmk is installed)"
     )
@@ -119,17 +141,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from symconv.cli.signals import Interrupted, interruptible
+
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser()
-        if not argv:  # a bare `symconv`: what it can do, as a usage error
-            print(parser.format_help(), end="", file=sys.stderr)
-            return 2
-        arguments = parser.parse_args(argv)
-        output = arguments.run(arguments)
+        with interruptible():
+            parser = build_parser()
+            if not argv:  # a bare `symconv`: what it can do, as a usage error
+                print(parser.format_help(), end="", file=sys.stderr)
+                return 2
+            arguments = parser.parse_args(argv)
+            output = arguments.run(arguments)
     except SymconvError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stop:  # the scratch is gone by now: every with and finally has run
+        print("interrupted", file=sys.stderr)
+        return stop.status
     try:
         print(output)
     except BrokenPipeError:  # the reader stopped early (symconv … | head): not an error

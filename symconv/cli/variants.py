@@ -7,11 +7,13 @@ then written to a scratch folder beside the output, compiled there, and moved in
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from symconv.core.errors import invalid
+from symconv.core.errors import guarded, invalid
+from symconv.core.limits import MAX_EXERCISES, MAX_ROSTER_LINE, MAX_SET, MAX_STRESS, MAX_STUDENTS, MAX_VARIANTS
 
 FORMATS = ("latex", "pdf", "json", "moodle", "canvas")
 TITLE = "Convolutional networks: exercise variants"
@@ -23,13 +25,28 @@ def add_command(commands: Any) -> None:
     )
     variants.add_argument("--seed", type=int, required=True, help="the same seed gives the same variants (required)")
     variants.add_argument(
-        "-n", type=int, default=None, help="variants of each exercise (per student with --students; default 1 there)"
+        "-n",
+        type=int,
+        default=None,
+        help=f"variants of each exercise (per student with --students; default 1 there); at most {MAX_VARIANTS}, "
+        f"and at most {MAX_SET} variants in one run",
     )
-    variants.add_argument("--exercises", default=None, help="e.g. 1-3,9 (default: every parametrised exercise)")
     variants.add_argument(
-        "--students", type=Path, default=None, help="CSV roster with an id column (name optional): one set per student"
+        "--exercises",
+        default=None,
+        help=f"e.g. 1-3,9 (default: every parametrised exercise; at most {MAX_EXERCISES}, repeats merged)",
     )
-    variants.add_argument("--out", type=Path, default=Path("output/variants"), help="the folder the files are written to")
+    variants.add_argument(
+        "--students",
+        type=Path,
+        default=None,
+        help=f"CSV roster with an id column (name optional): one set per student; at most {MAX_STUDENTS} students, "
+        f"{MAX_ROSTER_LINE} characters a line",
+    )
+    # A string: Path("") would quietly be the current folder.
+    variants.add_argument(
+        "--out", default="output/variants", help="the folder the files are written to (default: output/variants)"
+    )
     variants.add_argument("--format", default="latex,json,moodle", help=f"comma-separated, from {','.join(FORMATS)}")
     variants.add_argument(
         "--param",
@@ -42,7 +59,7 @@ def add_command(commands: Any) -> None:
 
     stress = commands.add_parser("stress", help="ranges, rejection rate, duplicates and cost of an exercise's variants")
     stress.add_argument("exercise", type=int, help="its number, as symconv list shows it")
-    stress.add_argument("-n", type=int, default=1000, help="how many variants to draw")
+    stress.add_argument("-n", type=int, default=1000, help=f"how many variants to draw and work (at most {MAX_STRESS})")
     stress.add_argument("--seed", type=int, default=0, help="the random seed")
     stress.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="pin a parameter (repeatable; default: none pinned)"
@@ -106,7 +123,9 @@ def chosen_exercises(arguments: argparse.Namespace) -> tuple[list[Any], list[str
 
 
 def run_variants(arguments: argparse.Namespace) -> str:
+    from symconv.render.latex import escape_text
     from symconv.teaching import variants as model
+    from symconv.teaching.publish import Publication
 
     formats = parse_formats(arguments.format)
     chosen, skipped = chosen_exercises(arguments)
@@ -117,22 +136,32 @@ def run_variants(arguments: argparse.Namespace) -> str:
         raise invalid("-n", None, "give the number of variants of each exercise, or a roster with --students")
     for exercise in chosen:
         model.check_count(exercise, count, model.pins_for(exercise, pins))
+    if len(students) * len(chosen) * count > MAX_SET:
+        raise invalid(
+            "-n",
+            count,
+            f"{len(students)} student(s) x {len(chosen)} exercise(s) x {count} is more than {MAX_SET} variants in one run",
+        )
 
-    progress = Progress(len(students) * len(chosen) * count * 2, "variants")
-    drawn = [
-        variant
-        for student in students
-        for exercise in chosen
-        for variant in model.sample(exercise, arguments.seed, count, pins, student, progress=progress)
-    ]
-    worked = []
-    for variant in drawn:
-        worked.append((variant, variant.solution()))
-        progress()
-    progress.close()
+    with Publication(arguments.out, VARIANT_FILES) as publication:  # the folder is checked before the work
+        progress = Progress(len(students) * len(chosen) * count * 2, "variants")
+        drawn = []
+        for student in students:
+            for exercise in chosen:
+                # Domains, rules and keys are the exercise's own code: what they raise is reported, not a crash.
+                drawn += guarded(
+                    f"{exercise.where}: variants",
+                    functools.partial(model.sample, exercise, arguments.seed, count, pins, student, progress=progress),
+                )
+        worked = []
+        for variant in drawn:
+            worked.append((variant, variant.solution()))
+            progress()
+        progress.close()
 
-    documents = build_documents(worked, arguments.seed, pins, formats, arguments.students is not None)
-    written = write_all(arguments.out, documents, compile_pdfs="pdf" in formats)
+        documents = build_documents(worked, arguments.seed, pins, formats, arguments.students is not None)
+        roster_lines = {escape_text(student.label()): student.line for student in students if student is not None}
+        written = write_all(publication, documents, "pdf" in formats, roster_lines)
     notes = [f"wrote {path}" for path in written] + skipped
     if "pdf" in formats and not any(path.suffix == ".pdf" for path in written):
         notes.append("latexmk not found: PDFs skipped")
@@ -362,27 +391,35 @@ def moodle_document(worked: Sequence[tuple[Any, Any]], seed: int) -> str:
     return render_quiz(list(categories.values()))
 
 
-def write_all(out: Path, documents: dict[str, str | bytes], compile_pdfs: bool) -> list[Path]:
-    """Write the documents (and compile the PDFs) in a scratch folder, then move each file into ``out``."""
-    import os
-    import shutil
-    import tempfile
+VARIANT_FILES = ("questions.tex", "solutions.tex", "questions.pdf", "solutions.pdf", "key.json", "moodle.xml", "canvas.zip")
 
-    from symconv.teaching.publish import compile_pdf, latexmk_available, write_atomic
 
-    out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".symconv-variants-", dir=out))
-    try:
-        files = [write_atomic(scratch / name, text) for name, text in documents.items()]
-        if compile_pdfs and latexmk_available():
-            files += [compile_pdf(path) for path in files if path.suffix == ".tex"]
-        written = []
-        for path in files:
-            os.replace(path, out / path.name)
-            written.append(out / path.name)
-        return written
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+def write_all(
+    publication: Any, documents: dict[str, str | bytes], compile_pdfs: bool, roster_lines: dict[str, int]
+) -> list[Path]:
+    """Write the documents (and compile the PDFs) in the publication's scratch folder, then put the set in place."""
+    from symconv.teaching import publish
+
+    sources = {name: publication.write(name, text) for name, text in documents.items()}
+    if compile_pdfs and publish.latexmk_available():
+        for name, text in documents.items():
+            if name.endswith(".tex") and isinstance(text, str):
+                publish.compile_named(sources[name], functools.partial(_where, name, text, roster_lines))
+    return publication.commit()
+
+
+def _where(name: str, source: str, roster_lines: dict[str, int], line: int | None) -> str:
+    """The variant (and the student, with their roster line) that a failing line of a document belongs to."""
+    from symconv.teaching.publish import section_at
+
+    section = section_at(source, line)
+    if section is None:
+        return name
+    student = section_at(source, line, r"\\begin\{center\}\\Large (.*)\\end\{center\}")
+    found = f"{name}, {section}"
+    if student is not None:
+        found += f" (student {student}" + (f", roster line {roster_lines[student]})" if student in roster_lines else ")")
+    return found
 
 
 def run_stress(arguments: argparse.Namespace) -> str:
@@ -394,7 +431,8 @@ def run_stress(arguments: argparse.Namespace) -> str:
     pins = parse_pins(arguments.param, [exercise])
     progress = Progress(arguments.n, "stress")
     try:
-        report = stress(exercise, arguments.n, arguments.seed, pins, progress=progress)
+        call = functools.partial(stress, exercise, arguments.n, arguments.seed, pins, progress=progress)
+        report = guarded(f"{exercise.where}: stress", call)
     finally:
         progress.close()
     return report.text()

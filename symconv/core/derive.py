@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Literal, Mapping
 
 from symconv.core.display import latex_repr, text_repr
+from symconv.core.errors import invalid
 from symconv.core.formula import Formula, return_expression
 from symconv.core.transform import (
     constant,
@@ -71,6 +72,8 @@ def derive(
     # here is new at every call, and would miss the cache (and grow it) each time.
     source = formula
     if not isinstance(formula, Formula):
+        if not callable(formula) or not hasattr(formula, "__code__"):
+            raise invalid("formula", formula, "must be a Formula or a plain function whose body is one return expression")
         formula = Formula(formula, result=lhs or formula.__name__, unit=unit)
     values = formula.bind(*args, **kwargs)
     formula.evaluate(values)  # runs the checks; the steps below compute the value exactly

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, Callable, Mapping
 
+from symconv.core.checks import check_argument, exact_arrays, narrowed
 from symconv.core.display import latex_repr
 from symconv.core.errors import SymconvError
 
@@ -71,20 +72,29 @@ class Formula:
                 raise SymconvError(f"{self.name}: {error}") from None
             bound.apply_defaults()
             arguments = bound.arguments
-        values = {name: _as_value(value) for name, value in arguments.items()}
+        values = {name: _as_value(self._checked(name, value)) for name, value in arguments.items()}
         for name, default in self.derived_defaults.items():
             if values[name] is None:
                 values[name] = default(values)
         return values
 
+    def _checked(self, name: str, value: Any) -> Any:
+        """The kind of one argument: a switch where the default is a bool, None only where a default is derived."""
+        default = self.signature.parameters[name].default
+        return check_argument(name, value, flag=isinstance(default, bool), optional=name in self.derived_defaults)
+
     def evaluate(self, values: Mapping[str, Any]) -> Any:
-        """Check the arguments, apply the function, then check the result (e.g. an output size >= 1)."""
+        """Check the arguments, apply the function, then check the result (e.g. an output size >= 1).
+
+        Integer arrays are computed with Python ints and narrowed back to int64 where the result fits.
+        """
+        values = exact_arrays(dict(values))
         if self.check is not None:
             self.check(values)
         result = self.function(**values)
         if self.check_result is not None:
             self.check_result(values, result)
-        return result
+        return narrowed(result)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.evaluate(self.bind(*args, **kwargs))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from symconv.core.checks import require_symbol_name
+
 
 @dataclass(frozen=True)
 class Notation:
@@ -169,9 +171,13 @@ def text_name(name: str) -> str:
     return notation(name).text
 
 
-@lru_cache(maxsize=None)
 def symbol(name: str) -> Any:
     """The sympy symbol for ``name``, with the assumptions of its notation (positive integers by default)."""
+    return _symbol(require_symbol_name("name", name))
+
+
+@lru_cache(maxsize=None)
+def _symbol(name: str) -> Any:
     import sympy
 
     return sympy.Symbol(name, **dict(notation(name).assumptions))

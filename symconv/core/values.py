@@ -28,7 +28,7 @@ def is_array(value: Any) -> bool:
 
 def is_integer(value: Any) -> bool:
     """An exact integer: Python int or numpy integer scalar, never a bool."""
-    return isinstance(value, Integral) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, Integral) and not isinstance(value, bool))
 
 
 def exact(value: Any) -> Any:

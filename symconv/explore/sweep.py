@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from symconv.core.errors import SymconvError, invalid
 from symconv.core.formula import Formula
+from symconv.core.limits import MAX_MODEL_POINTS, MAX_SWEEP_POINTS
 from symconv.core.values import exact, is_sympy
 
 MISSING = "—"  # a point where the formula's rules fail
@@ -160,6 +161,7 @@ def sweep(target: Any, **parameters: Any) -> Sweep:
     :class:`~symconv.explore.identities.Identity`, or any function of keyword arguments returning a number.
     Scalars are held fixed; at least one parameter must be a range or a list.
     """
+    _require_points(parameters, MAX_SWEEP_POINTS)
     axes = {name: _axis(name, values) for name, values in parameters.items() if _is_axis(values)}
     fixed = {name: value for name, value in parameters.items() if name not in axes}
     if not axes:
@@ -199,7 +201,11 @@ def model_sweep(model: Any, size: Iterable[int], quantity: str = "macs", channel
 
     if quantity not in NETWORK_QUANTITIES:
         raise invalid("quantity", quantity, f"must be one of {', '.join(NETWORK_QUANTITIES)}")
-    sizes = _axis("size", size)
+    _require_points({"size": size}, MAX_MODEL_POINTS)
+    sizes = _axis("size", size if _is_axis(size) else [size])
+    for value in sizes:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise invalid("size", value, "a model sweep takes whole sizes of at least 1, e.g. size=32:224:32")
     results = [
         _checked_point(
             lambda values: getattr(network_report(model, values["size"], values["size"], channels), quantity), {"size": value}
@@ -238,6 +244,17 @@ def parse_values(text: str, name: str = "value") -> Any:
     return number(text)
 
 
+def _require_points(parameters: Mapping[str, Any], limit: int) -> None:
+    """Count the grid before it is listed: ranges know their length, so 1:100000000 costs nothing to refuse."""
+    points = 1
+    for values in parameters.values():
+        if _is_axis(values):
+            points *= len(values)
+    if points > limit:
+        axes = " x ".join(f"{len(values)} {name}" for name, values in parameters.items() if _is_axis(values))
+        raise invalid("parameters", axes, f"the grid has {points} points; a sweep takes at most {limit}")
+
+
 def _is_axis(values: Any) -> bool:
     return isinstance(values, (range, list, tuple)) or (hasattr(values, "__array__") and getattr(values, "ndim", 0) > 0)
 
@@ -246,6 +263,9 @@ def _axis(name: str, values: Any) -> list[Any]:
     listed = [exact(value) for value in (values.tolist() if hasattr(values, "tolist") else values)]
     if not listed:
         raise invalid(name, values, "a swept parameter needs at least one value")
+    for value in listed:
+        if isinstance(value, str) or is_sympy(value):
+            raise invalid(name, value, "a sweep needs numbers; symbols belong in solve_for or the identities")
     return listed
 
 

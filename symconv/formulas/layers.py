@@ -64,7 +64,8 @@ def _check_kernel(values: Mapping[str, Any]) -> None:
 
 
 def _check_conv_counts(values: Mapping[str, Any]) -> None:
-    require_at_least(1, values, *(name for name in ("in_channels", "out_channels", "kernel_size", "groups") if name in values))
+    counts = ("in_channels", "out_channels", "kernel_size", "kernel_elements", "output_elements", "groups")
+    require_at_least(1, values, *(name for name in counts if name in values))
     groups = values.get("groups", 1)
     for channels in ("in_channels", "out_channels"):
         # Named first: mypy cannot infer a lambda with a default argument in place of a one-argument callable.
@@ -87,6 +88,11 @@ def _check_tokens(values: Mapping[str, Any]) -> None:
 
 def _check_features(values: Mapping[str, Any]) -> None:
     require_at_least(1, values, *(name for name in ("in_features", "out_features", "num_features") if name in values))
+
+
+def _check_elementwise(values: Mapping[str, Any]) -> None:
+    require_at_least(1, values, "elements")
+    require_at_least(0, values, "per_element")
 
 
 @formula("n_out", "pixels", check=_check_window, check_result=_check_output_size)
@@ -185,7 +191,7 @@ def embedding_params(tokens, embed_dim):
     return tokens * embed_dim
 
 
-@formula("macs", "MACs")
+@formula("macs", "MACs", check=_check_elementwise)
 def elementwise_macs(elements, per_element):
     """A charge per tensor element, as fvcore counts normalisation and adaptive pooling."""
     return per_element * elements

@@ -13,8 +13,8 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from symconv.core.checks import require_at_least
-from symconv.core.errors import SymconvError
+from symconv.core.checks import require, require_at_least, require_integer, require_rational
+from symconv.core.errors import SymconvError, invalid
 from symconv.core.formula import formula
 from symconv.core.transform import constant
 from symconv.formulas.layers import effective_kernel_size
@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 
 
 def _check_step(values: Mapping[str, Any]) -> None:
-    require_at_least(1, values, *(name for name in ("kernel_size", "stride", "dilation") if name in values))
+    require_at_least(1, values, *(name for name in ("receptive_field_in", "kernel_size", "stride", "dilation") if name in values))
+    require_at_least(0, values, *(name for name in ("padding",) if name in values))
+    if "start_in" in values:
+        require_integer("start_in", values["start_in"])
+    # A transposed convolution's jump is a fraction (1/s), so the jump is only required to be positive.
+    require_rational("jump_in", values["jump_in"])
+    require("jump_in", values["jump_in"], "must be positive", lambda jump: jump > 0)
 
 
 @formula("receptive_field", "pixels", check=_check_step)
@@ -39,7 +45,7 @@ def jump_growth(jump_in, stride):
     return jump_in * stride
 
 
-@formula("start", "pixels")
+@formula("start", "pixels", check=_check_step)
 def start_growth(start_in, jump_in, padding=0):
     """Left edge of the first unit's field: padding shifts it left by p incoming jumps."""
     return start_in - padding * jump_in
@@ -78,15 +84,20 @@ def as_window(layer: Any) -> LayerWindow:
     """Accept a LayerWindow, a mapping of its fields, or a tuple (kernel_size, stride, dilation, padding)."""
     if isinstance(layer, LayerWindow):
         return layer
-    if isinstance(layer, Mapping):
-        return LayerWindow(**layer)
-    if isinstance(layer, Sequence) and 1 <= len(layer) <= 4:
-        return LayerWindow(*layer)
+    try:
+        if isinstance(layer, Mapping):
+            return LayerWindow(**layer)
+        if isinstance(layer, Sequence) and not isinstance(layer, str) and 1 <= len(layer) <= 4:
+            return LayerWindow(*layer)
+    except TypeError:  # a mapping with a key LayerWindow does not have
+        pass
     raise SymconvError(f"layer={layer!r}: must be (kernel_size, stride[, dilation[, padding]]) or a mapping of those")
 
 
 def receptive_field(layers: Iterable[Any]) -> ReceptiveField:
     """Fold the recurrences over ``layers``, keeping every intermediate row."""
+    if isinstance(layers, (str, bytes, Mapping)) or not isinstance(layers, Iterable):
+        raise invalid("layers", layers, "must be a sequence of layers, each (kernel_size, stride[, dilation[, padding]])")
     size, jump, start = 1, 1, 0
     rows = []
     for layer in map(as_window, layers):

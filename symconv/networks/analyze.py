@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from numbers import Integral
 from typing import Any, Callable, Mapping
 
 from symconv.core.errors import SymconvError, invalid
@@ -133,6 +134,7 @@ class Report:
         for name in sizes:
             if name not in by_name:
                 raise invalid(name, sizes[name], f"is not a symbol of this report (symbols: {', '.join(by_name) or 'none'})")
+        sizes = {name: _size_value(name, value) for name, value in sizes.items()}
         if not by_name:
             return self
         _check_conditions(self.valid_when, {by_name[name]: value for name, value in sizes.items()})
@@ -172,6 +174,17 @@ class Report:
     def _repr_markdown_(self) -> str:
         """The same Markdown, offered as Markdown: notebooks then render its tables and headings too."""
         return self._repr_latex_()
+
+
+def _size_value(name: str, value: Any) -> Any:
+    """A size to put in: a whole number of at least 1, or a sympy expression in other sizes."""
+    if is_sympy(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise invalid(name, value, "must be a whole number of at least 1 (or a sympy expression)")
+    if value < 1:
+        raise invalid(name, value, "must be at least 1")
+    return int(value)
 
 
 def _check_conditions(conditions: tuple[Any, ...], mapping: Mapping[Any, Any]) -> None:
@@ -266,9 +279,9 @@ def analyze(net: Layer, input_shape: tuple[Any, ...], convention: str = "macs") 
         raise invalid("convention", convention, f"must be one of {', '.join(CONVENTIONS)}")
     if not isinstance(input_shape, (tuple, list)) or not input_shape:
         raise invalid("input_shape", input_shape, "must be a tuple of sizes such as (3, 224, 224)")
+    if any(isinstance(entry, Integral) and not isinstance(entry, bool) and entry < 1 for entry in input_shape):
+        raise invalid("input_shape", tuple(input_shape), "sizes must be at least 1")
     shape = tuple(size("input_shape", entry) for entry in input_shape)
-    if any(isinstance(entry, int) and entry < 1 for entry in shape):
-        raise invalid("input_shape", shape, "sizes must be at least 1")
     walk = Walk(CONVENTIONS[convention])
     output = walk.visit(net, "", Signal(shape, Field.input() if len(shape) == 3 else None))
     return assemble(tuple(walk.rows), shape, output.shape, convention)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from symconv.core.checks import require_flag
 from symconv.core.errors import invalid
 from symconv.core.values import same
 from symconv.networks.layers import Layer, Signal, shape_text
@@ -92,8 +93,10 @@ class Concat(Container):
     and columns of a size-n map."""
 
     def __init__(self, *branches, crop=False):
+        if not branches:
+            raise invalid("branches", branches, "a concatenation needs at least one branch")
         self.children = named_layers(branches, "Concat")
-        self.crop = bool(crop)
+        self.crop = require_flag("crop", crop)
 
     def trace(self, signal, walk):
         outputs = [walk.visit(branch, name, signal) for name, branch in self.children]

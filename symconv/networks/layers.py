@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
+from numbers import Integral
 from typing import Any
 
+from symconv.core.checks import require_flag, require_symbol_name
 from symconv.core.errors import invalid
 from symconv.core.formula import compute
 from symconv.core.values import is_sympy, same
@@ -38,8 +40,8 @@ Effect = namedtuple("Effect", "shape params macs", defaults=(0, 0))
 # ---- values -------------------------------------------------------------------------------------
 
 
-def size(name: str, value: Any) -> Any:
-    """An int, a sympy expression, or a string naming a symbol; a tuple must be square."""
+def size(name: str, value: Any, minimum: int = 1) -> Any:
+    """An int (at least ``minimum``), a sympy expression, or a string naming a symbol; a tuple must be square."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2 or value[0] != value[1]:
             raise invalid(name, tuple(value), "non-square values are not supported (give one size for both axes)")
@@ -47,10 +49,13 @@ def size(name: str, value: Any) -> Any:
     if isinstance(value, str):
         from symconv.core.symbols import symbol
 
+        require_symbol_name(name, value)
         return symbol(value)
-    if isinstance(value, bool) or not (isinstance(value, int) or is_sympy(value)):
+    if isinstance(value, bool) or not (isinstance(value, Integral) or is_sympy(value)):
         raise invalid(name, value, "must be an int, a sympy expression or the name of a symbol")
-    return value
+    if isinstance(value, Integral) and value < minimum:
+        raise invalid(name, value, f"must be at least {minimum}")
+    return int(value) if isinstance(value, Integral) else value
 
 
 def require_same(name: str, value: Any, actual: Any, what: str) -> None:
@@ -159,7 +164,7 @@ class Conv2d(Layer):
         self.dilation = size("dilation", dilation)
         self.padding = _padding(padding, self.kernel_size, self.stride, self.dilation)
         self.groups = size("groups", groups)
-        self.bias = bool(bias)
+        self.bias = require_flag("bias", bias)
 
     def forward(self, shape):
         channels, height, width = feature_map(shape)
@@ -186,7 +191,7 @@ def _padding(padding: Any, kernel_size: Any, stride: Any, dilation: Any) -> Any:
         if stride != 1 or (isinstance(span, int) and span % 2):
             raise invalid("padding", padding, "is supported for stride 1 and an odd effective kernel only")
         return span // 2
-    return size("padding", padding)
+    return size("padding", padding, minimum=0)
 
 
 class ConvTranspose2d(Layer):
@@ -207,10 +212,10 @@ class ConvTranspose2d(Layer):
         self.out_channels = size("out_channels", out_channels)
         self.kernel_size = size("kernel_size", kernel_size)
         self.stride = size("stride", stride)
-        self.padding = size("padding", padding)
-        self.output_padding = size("output_padding", output_padding)
+        self.padding = size("padding", padding, minimum=0)
+        self.output_padding = size("output_padding", output_padding, minimum=0)
         self.groups = size("groups", groups)
-        self.bias = bool(bias)
+        self.bias = require_flag("bias", bias)
         self.dilation = size("dilation", dilation)
 
     def forward(self, shape):
@@ -238,9 +243,9 @@ class MaxPool2d(Layer):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         self.kernel_size = size("kernel_size", kernel_size)
         self.stride = self.kernel_size if stride is None else size("stride", stride)
-        self.padding = size("padding", padding)
+        self.padding = size("padding", padding, minimum=0)
         self.dilation = size("dilation", dilation)
-        self.ceil_mode = bool(ceil_mode)
+        self.ceil_mode = require_flag("ceil_mode", ceil_mode)
 
     def forward(self, shape):
         channels, height, width = feature_map(shape)
@@ -293,7 +298,7 @@ class AdaptiveAvgPool2d(Layer):
 class BatchNorm2d(Layer):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
         self.num_features = size("num_features", num_features)
-        self.affine = bool(affine)
+        self.affine = require_flag("affine", affine)
 
     def forward(self, shape):
         channels = feature_map(shape)[0]
@@ -305,7 +310,7 @@ class GroupNorm(Layer):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True):
         self.num_groups = size("num_groups", num_groups)
         self.num_channels = size("num_channels", num_channels)
-        self.affine = bool(affine)
+        self.affine = require_flag("affine", affine)
 
     def forward(self, shape):
         channels = feature_map(shape)[0]
@@ -319,7 +324,7 @@ class LayerNorm(Layer):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
         dims = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
         self.normalized_shape = tuple(size("normalized_shape", entry) for entry in dims)
-        self.elementwise_affine = bool(elementwise_affine)
+        self.elementwise_affine = require_flag("elementwise_affine", elementwise_affine)
 
     def forward(self, shape):
         trailing = shape[len(shape) - len(self.normalized_shape) :] if len(shape) >= len(self.normalized_shape) else ()
@@ -336,7 +341,7 @@ class Linear(Layer):
     def __init__(self, in_features, out_features, bias=True):
         self.in_features = size("in_features", in_features)
         self.out_features = size("out_features", out_features)
-        self.bias = bool(bias)
+        self.bias = require_flag("bias", bias)
 
     def forward(self, shape):
         require_same("in_features", self.in_features, shape[-1], "last size")

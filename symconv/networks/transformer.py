@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from symconv.core.checks import require_flag
 from symconv.core.errors import invalid
 from symconv.core.formula import compute
 from symconv.formulas.layers import (
@@ -84,7 +85,7 @@ class MultiheadAttention(Layer):
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False):
         self.embed_dim = size("embed_dim", embed_dim)
         self.num_heads = size("num_heads", num_heads)
-        self.bias = bool(bias)
+        self.bias = require_flag("bias", bias)
 
     def forward(self, shape):
         length, dim = tokens(shape)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Hashable, Mapping
 
-from symconv.core.errors import SymconvError, invalid
+from symconv.core.errors import SymconvError, guarded, invalid
 from symconv.core.solution import Solution, Text, Worked, fill_prose, math_value, prose_value
 
 
@@ -54,6 +54,11 @@ class Exercise:
             raise invalid("prose_only", self.prose_only, f"exercise {self.number} declares domains, so it has variants")
 
     @property
+    def where(self) -> str:
+        """The exercise and the file its content comes from, to say whose code failed."""
+        return f"exercise {self.number} ({_source(self.solve)})"
+
+    @property
     def parametrised(self) -> bool:
         """True when the exercise declares parameter domains, so variants can be drawn."""
         return bool(self.domains)
@@ -67,7 +72,10 @@ class Exercise:
         if unknown:
             raise invalid("param", unknown[0], f"exercise {self.number} has parameters {sorted(self.defaults)}")
         params = {**self.defaults, **overrides}
-        worked = self.solve(params)
+        where = f"{self.where}: solve"
+        worked = guarded(where, lambda: self.solve(params))
+        if not isinstance(worked, Worked):
+            raise SymconvError(f"{where}: returned {type(worked).__name__}, not Worked(blocks, answers, conclusion)")
         return Solution(
             number=self.number,
             title=self.title,
@@ -92,10 +100,14 @@ def load(folder: Path | None = None) -> dict[int, Exercise]:
     folder = Path(folder) if folder is not None else default_folder()
     if not folder.is_dir():
         raise invalid("derivations", str(folder), "must be a folder of exercise modules")
+    try:
+        paths = sorted(path for path in folder.iterdir() if path.suffix == ".py" and not path.name.startswith("_"))
+    except OSError as error:
+        raise invalid("derivations", str(folder), f"cannot be read: {error.strerror or error}") from None
+    if not paths:
+        raise invalid("derivations", str(folder), "holds no exercise modules (files such as ex01_name.py defining EXERCISE)")
     registry: dict[int, Exercise] = {}
-    for path in sorted(folder.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
+    for path in paths:
         exercise = getattr(_import(path), "EXERCISE", None)
         if not isinstance(exercise, Exercise):
             raise invalid("derivations", str(path), "an exercise module must define EXERCISE = Exercise(...)")
@@ -106,6 +118,8 @@ def load(folder: Path | None = None) -> dict[int, Exercise]:
 
 
 def get(number: int, folder: Path | None = None) -> Exercise:
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise invalid("exercise", number, "must be a whole number such as 1")
     registry = load(folder)
     if number not in registry:
         raise invalid("exercise", number, f"no such exercise; available: {_ranges(registry)}")
@@ -116,17 +130,20 @@ def _import(path: Path) -> Any:
     package = _package(path.parent)
     name = f"{package}.{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
+    loader = spec.loader if spec is not None else None
+    if spec is None or loader is None:
         raise invalid("derivations", str(path), "cannot be imported")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and inspect.getsource look modules up by name
-    try:
-        spec.loader.exec_module(module)
-    except SymconvError:
-        raise
-    except Exception as error:  # a broken exercise file is bad input, not a crash
-        raise invalid("derivations", str(path), f"failed to load: {type(error).__name__}: {error}") from None
+    # A broken exercise file is bad input, not a crash.
+    guarded(f"derivations={str(path)!r}: failed to load", lambda: loader.exec_module(module))
     return module
+
+
+def _source(function: Callable[..., Any]) -> str:
+    """The file a function was written in, to say whose code failed."""
+    code = getattr(function, "__code__", None)
+    return Path(code.co_filename).name if code is not None else getattr(function, "__module__", "?")
 
 
 def _package(folder: Path) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Iterable
 
 from symconv.render import latex, latex_solution
-from symconv.teaching import exercises
-from symconv.teaching.publish import compile_pdf, latexmk_available, write_atomic
+from symconv.teaching import exercises, publish
 
 TITLE = "Convolutional networks: exercises"
 
@@ -24,15 +24,28 @@ def solutions_document(solutions) -> str:
     return latex_solution.document(f"{TITLE}: worked solutions", body)
 
 
+SHEET_FILES = ("questions.tex", "solutions.tex", "questions.pdf", "solutions.pdf")
+
+
 def write_sheet(numbers: Iterable[int] | None, out: Path, pdf: bool = True, folder: Path | None = None) -> list[Path]:
-    """Write both documents into ``out``; compile them when asked and latexmk is installed."""
+    """Write both documents into ``out`` as one set; compile them when asked and latexmk is installed.
+
+    The folder is checked before any exercise is worked; a failure leaves the previous set as it was.
+    """
     registry = exercises.load(folder)
     chosen = list(registry) if numbers is None else list(numbers)
-    solutions = [exercises.get(number, folder).solution() for number in chosen]
-    written = [
-        write_atomic(out / "questions.tex", questions_document(solutions)),
-        write_atomic(out / "solutions.tex", solutions_document(solutions)),
-    ]
-    if pdf and latexmk_available():
-        written += [compile_pdf(path) for path in written[:2]]
-    return written
+    exercises_chosen = [exercises.get(number, folder) for number in chosen]
+    with publish.Publication(out, SHEET_FILES) as publication:
+        solutions = [exercise.solution() for exercise in exercises_chosen]
+        documents = {"questions.tex": questions_document(solutions), "solutions.tex": solutions_document(solutions)}
+        sources = {name: publication.write(name, text) for name, text in documents.items()}
+        if pdf and publish.latexmk_available():
+            for name, source in sources.items():
+                publish.compile_named(source, functools.partial(_where, name, documents[name]))
+        return publication.commit()
+
+
+def _where(name: str, source: str, line: int | None) -> str:
+    """The exercise a failing line of a document belongs to."""
+    section = publish.section_at(source, line)
+    return f"{name}, {section.replace('{', '').replace('}', '')}" if section else name

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from symconv.core.errors import invalid
+from symconv.core.limits import MAX_STRESS
 from symconv.core.values import exact, is_array, is_integer
 from symconv.teaching.domains import Constraint, is_number
 from symconv.teaching.exercises import Exercise
@@ -197,6 +198,8 @@ def stress(
     require_parametrised(exercise)
     if count < 1:
         raise invalid("-n", count, "must be at least 1")
+    if count > MAX_STRESS:
+        raise invalid("-n", count, f"must be at most {MAX_STRESS}")
     pins = pins_for(exercise, pins or {})
     if exercise.array_answers is not None:
         return _stress_arrays(exercise, count, seed, pins)
@@ -357,7 +360,7 @@ def _stress_arrays(exercise: Exercise, count: int, seed: int, pins: Mapping[str,
         kept_indices.append([column[~broken] for column in indices])
         pending = pending[broken]
     if pending.size:
-        raise _too_tight(exercise, tally)
+        raise _too_tight(exercise, tally, pins)
     order = numpy.argsort(numpy.concatenate(kept_rows), kind="stable")
     indices = [numpy.concatenate([part[column] for part in kept_indices])[order] for column in range(len(free))]
     params = {**shared, **judge.values(indices)}

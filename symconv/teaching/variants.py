@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import itertools
 import json
 import math
@@ -22,9 +21,10 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence
 
 from symconv.core.errors import SymconvError, invalid
+from symconv.core.limits import MAX_ROSTER_LINE, MAX_STUDENTS, MAX_VARIANTS
 from symconv.core.solution import Solution
 from symconv.core.values import exact, is_integer
 from symconv.render.scripts import undrawable
@@ -46,6 +46,7 @@ STEERED = "steered to "  # a valid draw set aside while looking for the side of 
 class Student:
     id: str
     name: str = ""
+    line: int = field(default=0, compare=False)  # in the roster, to say where a failing name came from
 
     def label(self) -> str:
         return f"{self.name} ({self.id})" if self.name else self.id
@@ -139,15 +140,23 @@ def draw_params(
             tally.accepted += 1
             return params
         tally.reasons[broken] += 1
-    raise _too_tight(exercise, tally)
+    raise _too_tight(exercise, tally, pins)
 
 
 def _steering(rule: Constraint, side: bool) -> str:
     return f"{STEERED}{'meet' if side else 'avoid'}: {rule.description}"
 
 
-def _too_tight(exercise: Exercise, tally: Tally) -> SymconvError:
+def _too_tight(exercise: Exercise, tally: Tally, pins: Mapping[str, Any]) -> SymconvError:
     reason, times = tally.reasons.most_common(1)[0]
+    if pins and tally.accepted == 0:  # nothing at all was accepted: the pinned values are the likely cause
+        pinned = ",".join(f"{name}={value}" for name, value in pins.items())
+        return invalid(
+            "--param",
+            pinned,
+            f"exercise {exercise.number} has no acceptable variant with it; {tally.rejected} of {tally.draws} draws "
+            f"rejected, most often ({times}) because: {reason}",
+        )
     return invalid(
         "exercise",
         exercise.number,
@@ -177,6 +186,8 @@ def check_count(exercise: Exercise, count: int, pins: Mapping[str, Any]) -> None
     """Refuse a set larger than the exercise's distinct variants (counted exactly when that is cheap)."""
     if count < 1:
         raise invalid("-n", count, "must be at least 1")
+    if count > MAX_VARIANTS:
+        raise invalid("-n", count, f"must be at most {MAX_VARIANTS}")
     pinned = " with the pinned parameters" if pins else ""
     total = combinations(exercise, pins)
     if count > total:
@@ -244,6 +255,25 @@ def _pin_value(text: str, value: str, default: Any) -> Any:
     raise invalid("--param", text, f"a parameter holding {type(default).__name__} values cannot be pinned from the command line")
 
 
+def _roster_lines(stream: Any, path: Path) -> Iterator[str]:
+    """The lines of a roster, each at most MAX_ROSTER_LINE characters, and not more lines than a full roster has."""
+    for number in itertools.count(1):
+        line = stream.readline(MAX_ROSTER_LINE + 2)
+        if not line:
+            return
+        if len(line.rstrip("\r\n")) > MAX_ROSTER_LINE:
+            raise invalid("--students", str(path), f"line {number} is longer than {MAX_ROSTER_LINE} characters")
+        # Beyond the control characters (refused per row), XML 1.0 forbids only these two in a name.
+        forbidden = re.search("[\ufffe\uffff]", line)
+        if forbidden:
+            raise invalid(
+                "--students", str(path), f"line {number} contains U+{ord(forbidden.group()):04X}, a character XML forbids"
+            )
+        if number > 4 * MAX_STUDENTS:  # blank lines and quoted line breaks included
+            raise invalid("--students", str(path), f"a roster holds at most {MAX_STUDENTS} students")
+        yield line
+
+
 # --- answer keys -------------------------------------------------------------------------------------
 
 
@@ -288,19 +318,23 @@ def _check_characters(path: Path, line: int, row: Sequence[str]) -> None:
 
 
 def read_roster(path: Path) -> list[Student]:
-    """Students from a CSV file with a header row holding an ``id`` column (``name`` optional)."""
+    """Students from a CSV file with a header row holding an ``id`` column (``name`` optional).
+
+    The file is read as a stream, a line at a time with a bounded length, so a huge or endless file
+    (``/dev/zero``) is refused after a few kilobytes instead of filling the memory.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(_roster_lines(stream, path))
+            # (line number, fields) of every row that is not blank
+            rows = []
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    rows.append((reader.line_num, row))
+                    if len(rows) > MAX_STUDENTS + 1:
+                        raise invalid("--students", str(path), f"a roster holds at most {MAX_STUDENTS} students")
     except (OSError, UnicodeDecodeError) as error:
         raise invalid("--students", str(path), f"cannot be read: {error}") from None
-    # Beyond the control characters (refused per row below), XML 1.0 forbids only these two in a name.
-    forbidden = re.search("[\ufffe\uffff]", text)
-    if forbidden:
-        line = text.count("\n", 0, forbidden.start()) + 1
-        raise invalid("--students", str(path), f"line {line} contains U+{ord(forbidden.group()):04X}, a character XML forbids")
-    reader = csv.reader(io.StringIO(text))
-    try:  # (line number, fields) of every row that is not blank
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as error:
         raise invalid("--students", str(path), f"malformed CSV: {error}") from None
     if len(rows) < 2:
@@ -318,7 +352,7 @@ def read_roster(path: Path) -> list[Student]:
             raise invalid("--students", str(path), f"line {line} has {len(row)} fields where the header has {len(header)}")
         _check_characters(path, line, row)
         name = unicodedata.normalize("NFC", row[name_column].strip()) if name_column is not None else ""
-        student = Student(unicodedata.normalize("NFC", row[id_column].strip()), name)
+        student = Student(unicodedata.normalize("NFC", row[id_column].strip()), name, line)
         if not student.id:
             raise invalid("--students", str(path), f"line {line} has an empty id")
         if student.id in first_line:
