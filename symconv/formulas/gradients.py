@@ -157,7 +157,15 @@ def max_pool(x: Any, kernel_size: int, stride: int | None = None, padding: int =
 
     x = _matrix(x, "x")
     shape, windows = _windows(x.shape, kernel_size, stride, padding, dilation)
-    return sympy.Matrix(*shape, [sympy.Max(*(x[position] for position in window)) for window in windows])
+    return sympy.Matrix(*shape, [_largest([x[position] for position in window]) for window in windows])
+
+
+def _largest(entries: list[Any]) -> Any:
+    """``Max`` of a window; distinct symbols cannot be ordered, so their comparison search is skipped."""
+    import sympy
+
+    distinct_symbols = all(entry.is_Symbol for entry in entries) and len(set(entries)) == len(entries)
+    return sympy.Max(*entries, evaluate=not distinct_symbols)
 
 
 def max_pool_indices(
