@@ -7,7 +7,6 @@ Markdown, text or JSON. Nothing here produces markup.
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -147,7 +146,7 @@ def _evaluation_steps(expression: ast.expr, namespace: Mapping[str, Any]) -> tup
     while not is_value(expression):
         reduced = reduce_once(expression, namespace)
         if not _reads_the_same(expression, reduced):
-            lines.append(_WithoutIdentities().visit(copy.deepcopy(reduced)))
+            lines.append(_WithoutIdentities().visit(_copied(reduced)))
         expression = reduced
     papers = [_paper(line) for line in [*lines, None]]
     kept, before = [], _paper(start)
@@ -183,6 +182,22 @@ class _WithoutIdentities(ast.NodeTransformer):
         return node
 
 
+def _copied(node: Any) -> Any:
+    """A fresh copy of an expression tree for a transformer to rewrite in place.
+
+    The leaves' values (ints, fractions, sympy expressions) are immutable and shared; this is several
+    times faster than ``copy.deepcopy``, which the working of bulk variants would spend much time in.
+    """
+    if isinstance(node, ast.AST):
+        fresh = node.__class__()
+        for name, value in ast.iter_fields(node):
+            setattr(fresh, name, _copied(value))
+        return fresh
+    if isinstance(node, list):
+        return [_copied(item) for item in node]
+    return node
+
+
 def _is(value: Any, number: int) -> bool:
     return isinstance(value, (int, Fraction)) and not isinstance(value, bool) and value == number
 
@@ -197,7 +212,7 @@ def _paper(tree: ast.expr | None) -> str:
             return _python_tree(node.value) if is_symbolic(node.value) else node
 
     try:
-        return ast.dump(Unpack().visit(copy.deepcopy(tree)))
+        return ast.dump(Unpack().visit(_copied(tree)))
     except SyntaxError:
         return ast.dump(tree)
 
@@ -212,7 +227,7 @@ def _reads_the_same(before: ast.expr, after: ast.expr) -> bool:
             return _python_tree(node.value) if is_symbolic(node.value) else node
 
     try:
-        return ast.dump(Unpack().visit(copy.deepcopy(before))) == ast.dump(_python_tree(after.value))
+        return ast.dump(Unpack().visit(_copied(before))) == ast.dump(_python_tree(after.value))
     except SyntaxError:
         return False
 

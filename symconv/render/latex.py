@@ -312,6 +312,7 @@ _TEXT_ESCAPES = {
 }
 
 
+_TEXT_TRANSLATION = str.maketrans(_TEXT_ESCAPES)
 _STRAIGHT_QUOTE = re.compile(r'"([^"]*)"')
 
 
@@ -320,9 +321,7 @@ def escape_text(text: str) -> str:
     and a run of Greek, Cyrillic, Arabic or CJK letters (a student's name) set in a font that draws it."""
     text = _STRAIGHT_QUOTE.sub("\u201c\\1\u201d", text)
     return "".join(
-        (font % escaped if font else escaped)
-        for font, run in script_runs(text)
-        for escaped in ["".join(_TEXT_ESCAPES.get(character, character) for character in run)]
+        (font % escaped if font else escaped) for font, run in script_runs(text) for escaped in [run.translate(_TEXT_TRANSLATION)]
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # (LaTeX that sets a run of the script, code point ranges); Latin Modern draws what no entry claims.
 SCRIPT_FONTS: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
@@ -46,6 +47,7 @@ PDFTEX_FONTS = r"""\usepackage[T1]{fontenc}
 \newcommand{\widefont}{}\newcommand{\cjkfont}{}\newcommand{\textarabic}[1]{#1}"""
 
 
+@lru_cache(maxsize=4096)  # prose repeats a few hundred characters
 def _font(character: str) -> str | None:
     """The LaTeX pattern of the font that draws ``character``; "" for Latin Modern, None for no font."""
     point = ord(character)
@@ -71,6 +73,8 @@ def script_runs(text: str) -> list[tuple[str, str]]:
     A space inside a name stays in its run; one at a run's end is set in the Latin font, so a
     right-to-left name does not carry it to its far side.
     """
+    if text.isascii():  # the common case: all of it is Latin Modern's, already normalised
+        return [("", text)] if text else []
     runs: list[tuple[str, str]] = []
     for character in unicodedata.normalize("NFC", text):
         pattern = _font(character) or ""
