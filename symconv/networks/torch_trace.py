@@ -47,7 +47,8 @@ def export(module: Any, input_shape: tuple[Any, ...], sample: tuple[int, ...] | 
         example = torch.zeros(1, *sizes)
         dynamic_shapes = ({index + 1: Dim.AUTO for index in dynamic},) if dynamic else None
         try:
-            program = torch.export.export(module, (example,), dynamic_shapes=dynamic_shapes, strict=False)
+            with torch.no_grad():  # shapes and counts need no autograd bookkeeping; the trace is faster without it
+                program = torch.export.export(module, (example,), dynamic_shapes=dynamic_shapes, strict=False)
         except Exception as error:  # noqa: BLE001 - any failure of the user's model is reported by name
             failures.append((f"{type(error).__name__}: {_first_line(error)}", "×".join(map(str, sizes))))
             continue
