@@ -42,7 +42,7 @@ def test_version(capsys):
     assert stopped.value.code == 0 and capsys.readouterr().out == f"symconv {symconv.__version__}\n"
 
 
-@pytest.mark.parametrize("action, text", _arguments())
+@pytest.mark.parametrize("action, text", list(_arguments()))
 def test_every_argument_has_help_that_states_its_default(action, text):
     assert text.strip(), "no help text"
     if action.required or action.default in (None, False, []):
