@@ -202,17 +202,26 @@ def _is(value: Any, number: int) -> bool:
     return isinstance(value, (int, Fraction)) and not isinstance(value, bool) and value == number
 
 
+class _Unpack(ast.NodeTransformer):
+    """Symbolic values written out in their own syntax, so that a line compares as it reads."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        return _python_tree(node.value) if is_symbolic(node.value) else node
+
+
+def _unpacked(tree: ast.expr) -> str:
+    """``ast.dump`` of ``tree`` with its symbolic values unpacked (a numeric tree is dumped as it is)."""
+    if not any(isinstance(node, ast.Constant) and is_symbolic(node.value) for node in ast.walk(tree)):
+        return ast.dump(tree)
+    return ast.dump(_Unpack().visit(_copied(tree)))
+
+
 def _paper(tree: ast.expr | None) -> str:
     """What a line shows, as a comparable string: symbolic values unpacked into their own syntax."""
     if tree is None:
         return ""
-
-    class Unpack(ast.NodeTransformer):
-        def visit_Constant(self, node: ast.Constant) -> ast.AST:
-            return _python_tree(node.value) if is_symbolic(node.value) else node
-
     try:
-        return ast.dump(Unpack().visit(_copied(tree)))
+        return _unpacked(tree)
     except SyntaxError:
         return ast.dump(tree)
 
@@ -221,13 +230,8 @@ def _reads_the_same(before: ast.expr, after: ast.expr) -> bool:
     """True when evaluating only packed the line into one value that reads exactly as before (1/4, C/2)."""
     if not (is_value(after) and (is_symbolic(after.value) or isinstance(after.value, Fraction))):
         return False
-
-    class Unpack(ast.NodeTransformer):
-        def visit_Constant(self, node: ast.Constant) -> ast.AST:
-            return _python_tree(node.value) if is_symbolic(node.value) else node
-
     try:
-        return ast.dump(Unpack().visit(_copied(before))) == ast.dump(_python_tree(after.value))
+        return _unpacked(before) == ast.dump(_python_tree(after.value))
     except SyntaxError:
         return False
 
