@@ -157,3 +157,19 @@ def test_displays_in_jupyter_and_in_a_terminal():
     solution = symconv.solve(1)
     assert repr(solution).startswith("Exercise 1. ") and "$$" in solution._repr_latex_()
     assert conv_output_size._repr_latex_().startswith("$\\displaystyle N_{\\text{out}} = ")
+
+
+@pytest.mark.parametrize(
+    "template, values, expected",
+    [
+        ("$n_{\\text{scores}} = {scores}$ scores", {"scores": 2}, "$n_{\\text{scores}} = 2$ scores"),
+        ("$C_{out}$ = {out}", {"out": 64}, "$C_{out}$ = 64"),
+        ("$2^{k}$ with k = {k}", {"k": 3}, "$2^{k}$ with k = 3"),
+        ("9.28 times cheaper{magnitude}", {"magnitude": " (about 10)"}, "9.28 times cheaper (about 10)"),
+        ("{unknown} stays", {}, "{unknown} stays"),
+    ],
+)
+def test_placeholders_are_filled_but_never_a_latex_argument(template, values, expected):
+    from symconv.core.solution import fill
+
+    assert fill(template, values) == expected

@@ -9,18 +9,21 @@ from typing import Any, Callable, Mapping, Union
 from symconv.core.derive import Derivation
 from symconv.core.display import latex_repr, markdown_repr, text_repr
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# A braced name right after a LaTeX command, _ or ^ is that command's argument (\text{in}, C_{out}, 2^{k}),
+# never a placeholder: the optional first group catches it so that it is left as written.
+_PLACEHOLDER = re.compile(r"(\\[A-Za-z]+|[_^])?\{(\w+)\}")
 
 
 def fill(template: str, values: Mapping[str, Any], show: Callable[[Any], str] = str) -> str:
     """Replace each ``{name}`` that names one of ``values`` by ``show(value)``; other braces stay.
 
-    So inline LaTeX such as ``$C_{\\text{in}}$`` needs no escaping in prose templates.
+    So inline LaTeX such as ``$C_{\\text{in}}$`` needs no escaping in prose templates, even when a value
+    shares the braced word's name.
     """
 
     def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return show(values[name]) if name in values else match.group(0)
+        argument_of, name = match.groups()
+        return show(values[name]) if name in values and argument_of is None else match.group(0)
 
     return _PLACEHOLDER.sub(replace, template)
 
