@@ -238,7 +238,8 @@ def _stress_one_by_one(
         progress()
     answer_seconds = time.perf_counter() - start
     worked = drawn[:WORKED_SAMPLE]
-    space = distinct_valid(exercise, pins) if combinations(exercise, pins) <= ENUMERATION_LIMIT else None
+    size = _domain_size(exercise, pins)
+    space = distinct_valid(exercise, pins) if size[0] <= ENUMERATION_LIMIT else None
     interest = [
         (rule, sum(bool(rule.holds(params)) for params in drawn) / count)
         for rule in exercise.constraints
@@ -259,7 +260,7 @@ def _stress_one_by_one(
         tally,
         duplicates,
         space,
-        *_domain_size(exercise, pins),
+        *size,
         draw_seconds,
         answer_seconds,
         _worked_seconds(exercise, worked),
